@@ -1,0 +1,45 @@
+# cbss-analysis: every target builds .venv with pip when it is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.DEFAULT_GOAL := help
+.PHONY: help env reports test test-fast notebooks lab bench clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cbss-analysis)" >/dev/null
+	touch $(STAMP)
+
+env: $(STAMP) ## Create .venv and install the package with its test and lab extras
+
+reports: $(STAMP) ## Render every report of notebooks/reports.yaml into reports/ (skips unchanged runs)
+	$(BIN)/cbss-analysis report --jobs $(JOBS)
+
+test: $(STAMP) ## Run the whole test suite, notebooks included (what CI runs)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+
+test-fast: $(STAMP) ## Run the unit tests only (no notebook execution)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" tests
+
+notebooks: $(STAMP) ## Re-execute the committed notebooks in place on the embedded data
+	$(BIN)/python -m cbss_analysis.notebooks_refresh
+
+lab: $(STAMP) ## Start JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP) ## Run the benchmarks and print the table for benchmarks/README.md
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run_all.py
+
+clean: ## Remove the environment and rendered reports
+	rm -rf $(VENV) reports/*/ reports/index.html

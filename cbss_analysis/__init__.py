@@ -1,0 +1,54 @@
+"""cbss-analysis: design-based survey analysis of children and young people at risk in the CBSS states.
+
+Importing the package is light: heavy modules (pandas I/O, pyreadstat, matplotlib,
+statsmodels, papermill) load only when one of the names below is first used.
+
+>>> import cbss_analysis as cbss
+>>> survey = cbss.load_survey()               # the embedded synthetic survey
+>>> cbss.estimate.proportion(survey, "cyberbullied", by=["state", "sex"])
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY_ATTRIBUTES = {
+    "load_survey": ("cbss_analysis.survey", "load_survey"),
+    "Survey": ("cbss_analysis.survey", "Survey"),
+    "Design": ("cbss_analysis.survey", "Design"),
+    "load_codebook": ("cbss_analysis.codebook", "load_codebook"),
+    "Codebook": ("cbss_analysis.codebook", "Codebook"),
+    "load_strategy": ("cbss_analysis.strategy", "load_strategy"),
+    "load_published": ("cbss_analysis.published", "load_published"),
+    "member_states": ("cbss_analysis.states", "member_states"),
+    "record": ("cbss_analysis.record", "record"),
+}
+_LAZY_MODULES = {
+    "estimate", "models", "scales", "disclosure", "plots", "synthetic", "reports",
+    "states", "strategy", "published", "codebook", "survey", "paths", "errors",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cbss_analysis.codebook import Codebook, load_codebook
+    from cbss_analysis.survey import Design, Survey, load_survey
+
+__all__ = sorted([*_LAZY_ATTRIBUTES, *_LAZY_MODULES, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_ATTRIBUTES:
+        module_name, attribute = _LAZY_ATTRIBUTES[name]
+        value = getattr(importlib.import_module(module_name), attribute)
+    elif name in _LAZY_MODULES:
+        value = importlib.import_module(f"cbss_analysis.{name}")
+    else:
+        raise AttributeError(f"module 'cbss_analysis' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
