@@ -1,0 +1,128 @@
+"""Real published figures shipped in ``data/published/`` (one CSV per table).
+
+Every row carries its ``source``, ``source_url`` (where known) and a ``confidence`` grade
+(H: copied from the primary document; M: quoted by a reliable secondary source; L: a
+secondary transcription). ``data/published/README.md`` lists each file, its source and licence.
+
+>>> from cbss_analysis import load_published
+>>> load_published("psmu_2022_age11").head()   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cbss_analysis import paths, states
+from cbss_analysis.errors import DataError
+
+CONFIDENCE: tuple[str, ...] = ("H", "M", "L")
+_COMMON = {"iso2": "str", "state": "str", "source": "str", "source_url": "str", "confidence": "str"}
+SCHEMAS: dict[str, dict[str, str]] = {
+    "psmu_2022_age11": {"survey": "str", "age": "Int64", "indicator": "str", "sex": "str",
+                        "value_pct": "float64", "licence": "str"},
+    "hbsc_sample_sizes": {"countryno": "Int64", "survey": "str", "survey_year": "Int64", "n": "Int64",
+                          "note": "str"},
+    "corporal_punishment_ban": {"ban_year": "Int64", "note": "str"},
+    "barnahus_first": {"first_opening_year": "Int64", "detail": "str"},
+    "population": {"measure": "str", "year": "Int64", "value": "float64", "unit": "str"},
+}
+"""Table name -> its columns (besides iso2, state, source, source_url, confidence) and dtypes."""
+KEYS: dict[str, tuple[str, ...]] = {
+    "psmu_2022_age11": ("iso2", "sex"),
+    "hbsc_sample_sizes": ("iso2", "survey"),
+    "corporal_punishment_ban": ("iso2",),
+    "barnahus_first": ("iso2",),
+    "population": ("iso2", "measure", "year"),
+}
+"""Table name -> the columns that identify a row."""
+
+
+def available() -> list[str]:
+    """Names of the published tables, sorted.
+
+    Returns
+    -------
+    list of str
+        Each name ``x`` has a file ``data/published/x.csv``.
+    """
+    return sorted(name for name in SCHEMAS if (paths.published_dir() / f"{name}.csv").is_file())
+
+
+def load_published(name: str) -> pd.DataFrame:
+    """Load one table of real published figures.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available`: ``psmu_2022_age11`` (HBSC 2021/22 problematic social media use,
+        age 11, % by state and sex; Denmark and Russia absent as in the source),
+        ``hbsc_sample_sizes``, ``corporal_punishment_ban``, ``barnahus_first``, ``population``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy table with ``iso2``, ``state`` and the table's columns, then ``source``,
+        ``source_url`` and ``confidence``; ``attrs["name"]`` and ``attrs["synthetic"] = False``.
+
+    Raises
+    ------
+    DataError
+        If the name is unknown (the message lists the names) or the file does not match its schema.
+    """
+    names = available()
+    if name not in names:
+        raise DataError(f"unknown published table {name!r}; available: {', '.join(names)}")
+    path = paths.published_dir() / f"{name}.csv"
+    frame = _read(path, {**_COMMON, **SCHEMAS[name]})
+    _validate(frame, path, KEYS[name])
+    frame.attrs.update(name=name, synthetic=False, path=str(path))
+    return frame
+
+
+def _read(path: Path, schema: dict[str, str]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot be read as CSV ({exc.__class__.__name__}); restore the shipped file") from None
+    missing = [column for column in schema if column not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column {missing[0]!r}; expected {', '.join(schema)}")
+    specific = [column for column in schema if column not in _COMMON]
+    frame = frame[["iso2", "state", *specific, "source", "source_url", "confidence"]]
+    for column, dtype in schema.items():
+        if dtype == "str":
+            continue
+        numeric = pd.to_numeric(frame[column], errors="coerce")
+        bad = frame[column].notna() & numeric.isna()
+        if bad.any():
+            raise DataError(f"{path}: column {column!r}: non-numeric value {frame.loc[bad, column].iloc[0]!r} "
+                            f"in {int(bad.sum())} row(s)")
+        if dtype == "Int64" and (numeric.dropna() % 1 != 0).any():
+            raise DataError(f"{path}: column {column!r}: expected whole numbers")
+        frame[column] = numeric.astype(dtype)
+    return frame
+
+
+def _validate(frame: pd.DataFrame, path: Path, keys: tuple[str, ...]) -> None:
+    names = states.state_names()
+    for column in ("iso2", "state", "source", "confidence"):
+        if frame[column].isna().any():
+            raise DataError(f"{path}: column {column!r} is empty in {int(frame[column].isna().sum())} row(s)")
+    unknown = sorted(set(frame["iso2"]) - set(names))
+    if unknown:
+        raise DataError(f"{path}: unknown state code {unknown[0]!r}; expected ISO2 codes of CBSS member states")
+    wrong = frame["state"] != frame["iso2"].map(names)
+    if wrong.any():
+        row = frame[wrong].iloc[0]
+        raise DataError(f"{path}: state {row['state']!r} does not match code {row['iso2']!r} "
+                        f"({names[row['iso2']]!r} expected)")
+    duplicated = frame.duplicated(list(keys))
+    if duplicated.any():
+        row = frame[duplicated].iloc[0]
+        raise DataError(f"{path}: duplicate row for {', '.join(f'{k}={row[k]}' for k in keys)}; keep one")
+    bad = ~frame["confidence"].isin(CONFIDENCE)
+    if bad.any():
+        raise DataError(f"{path}: confidence {frame.loc[bad, 'confidence'].iloc[0]!r} is not one of "
+                        f"{', '.join(CONFIDENCE)}")
