@@ -151,7 +151,7 @@ def design_arrays(frame: pd.DataFrame, design: Design, where: str = "survey") ->
         names = [stratum_labels[i] for i in np.flatnonzero(lonely)[:5]]
         more = f" and {int(lonely.sum()) - 5} more" if lonely.sum() > 5 else ""
         raise DesignError(
-            f"{where}: stratum {', '.join(names)}{more} has only one PSU; choose lonely_psu='adjust', 'average', "
+            f"{where}: stratum {'; '.join(names)}{more} has only one PSU; choose lonely_psu='adjust', 'average', "
             "'remove' or 'certainty' (as R's survey.lonely.psu) or merge strata"
         )
     return DesignArrays(weight, stratum, psu, psu_stratum, n_psu, fpc_fraction, certainty, design.lonely_psu)
@@ -190,11 +190,16 @@ def _codes(frame: pd.DataFrame, columns: tuple[str, ...], where: str, role: str)
             raise DesignError(f"{where}: {role} variable {name!r} is missing in {count} row(s); every row needs a {role}")
     if len(columns) == 1:
         codes, uniques = pd.factorize(frame[columns[0]], sort=True)
-        return codes.astype(np.int64), [str(u) for u in uniques]
+        return codes.astype(np.int64), [f"{columns[0]}={_label(u)}" for u in uniques]
     grouped = frame.groupby(list(columns), sort=True, observed=True)
     codes = grouped.ngroup().to_numpy(dtype=np.int64)
-    labels = ["/".join(map(str, key)) for key in grouped.groups.keys()]
+    labels = [", ".join(f"{c}={_label(v)}" for c, v in zip(columns, key, strict=True)) for key in grouped.groups.keys()]
     return codes, labels
+
+
+def _label(value: object) -> str:
+    """A code as people write it: 233000, not 233000.0."""
+    return f"{value:g}" if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _strata(frame: pd.DataFrame, columns: tuple[str, ...], where: str) -> tuple[np.ndarray, list[str]]:
@@ -216,7 +221,7 @@ def _psu_codes(frame: pd.DataFrame, design: Design, stratum: np.ndarray, stratum
         offender = int(pairs.loc[shared, "psu"].iloc[0])
         in_strata = sorted(stratum_labels[s] for s in pairs.loc[pairs["psu"] == offender, "stratum"])
         raise DesignError(
-            f"{where}: PSU {design.psu}={psu_labels[offender]} appears in strata {', '.join(in_strata[:3])}; "
+            f"{where}: PSU {psu_labels[offender]} appears in strata {'; '.join(in_strata[:3])}; "
             "PSUs must be nested in strata: pass nest=True if PSU codes restart within strata"
         )
     return psu

@@ -210,7 +210,7 @@ def load_survey(
     """
     path = Path(path).expanduser() if path is not None else paths.embedded_survey()
     if codebook is None:
-        codebook = _default_codebook(path)
+        codebook = default_codebook_for(path)
     if not isinstance(codebook, Codebook):
         codebook = load_codebook(codebook)
     raw = read_raw(path, columns=list(codebook.variables))
@@ -222,7 +222,8 @@ def load_survey(
     return Survey(raw_frame, design_from_codebook(codebook, lonely_psu), codebook, source=path.resolve(), synthetic=synthetic)
 
 
-def _default_codebook(path: Path) -> str:
+def default_codebook_for(path: Path) -> str:
+    """Name of the codebook that fits a file: ``cbss_synthetic`` for files labelled synthetic, else ``hbsc2018_oa``."""
     if path.suffix.lower() in {".sav", ".zsav", ".dta"} and path.is_file() and path.stat().st_size > 0:
         import pyreadstat
 

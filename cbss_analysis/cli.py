@@ -1,0 +1,149 @@
+"""The ``cbss-analysis`` command: report, validate, codebook, synth.
+
+Errors on bad input are printed as one line (``error: ...``) with exit code 2, or 1 for
+a file that fails validation or a report run that fails; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from cbss_analysis import __version__
+from cbss_analysis.errors import CbssError
+
+EXIT_CODES = """exit codes:
+  0  success
+  1  the file has problems (validate) or a report run failed (report)
+  2  bad input: unreadable file, invalid codebook, bad option or plan
+  130 interrupted (Ctrl-C)"""
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from cbss_analysis.codebook import load_codebook
+    from cbss_analysis.validation import validate_file
+
+    if Path(args.path).suffix.lower() in {".yaml", ".yml"}:
+        codebook = load_codebook(args.path)
+        print(f"{args.path}: codebook {codebook.name!r} OK ({len(codebook.variables)} variables, {len(codebook.indicators)} indicators)")
+        return 0
+    problems = validate_file(args.path, args.codebook)
+    for problem in problems:
+        print(problem.message)
+    if problems:
+        print(f"{args.path}: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{args.path}: OK")
+    return 0
+
+
+def _cmd_codebook(args: argparse.Namespace) -> int:
+    from cbss_analysis.codebook import load_codebook
+
+    codebook = load_codebook(args.name)
+    flag = "  [SYNTHETIC DATA]" if codebook.synthetic else ""
+    print(f"{codebook.name}: {codebook.title}{flag}")
+    if codebook.source:
+        print(f"source: {codebook.source}")
+    print(f"\nvariables ({len(codebook.variables)}):")
+    for variable in codebook.variables.values():
+        codes = ", ".join(f"{code}={label}" for code, label in variable.values.items())
+        print(f"  {variable.name:<18} {variable.type:<11} {variable.label}" + (f"  [{codes}]" if codes else ""))
+    print(f"\nindicators ({len(codebook.indicators)}):")
+    for indicator in codebook.indicators.values():
+        kind, argument = next(iter(indicator.rule.items()))
+        population = "".join(f"; population {k} in {list(v)}" for k, v in indicator.population.items())
+        print(f"  {indicator.id:<24} {indicator.label} ({kind} {_rule_text(argument)} of {', '.join(indicator.variables)}{population})")
+    return 0
+
+
+def _rule_text(argument: object) -> str:
+    if isinstance(argument, dict):
+        return f"{argument['k']} of codes {list(argument['codes'])}"
+    return str(list(argument)) if isinstance(argument, tuple) else str(argument)
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from cbss_analysis import synthetic
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".sav":
+        raise CbssError(f"--out {out}: the synthetic survey is written as SPSS; give a path ending in .sav")
+    frame = synthetic.generate(seed=args.seed, n=args.rows)
+    synthetic.write_sav(frame, out)
+    print(f"{out}: {len(frame):,} synthetic respondents (seed {args.seed})")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from cbss_analysis import reports
+
+    return reports.run_report_command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cbss-analysis`` command."""
+    parser = argparse.ArgumentParser(
+        prog="cbss-analysis",
+        description="Survey analysis and reports on children and young people at risk in the CBSS states.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    report = commands.add_parser("report", help="render the notebooks of the report plan into reports/", epilog=EXIT_CODES,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    from cbss_analysis import reports
+
+    reports.add_report_arguments(report)
+    report.set_defaults(handler=_cmd_report)
+
+    validate = commands.add_parser("validate", help="check a survey file against its codebook; list every problem",
+                                   epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    validate.add_argument("path", help="survey file (.sav, .dta, .csv, .parquet), or a codebook (.yaml) to check alone")
+    validate.add_argument("--codebook", help="codebook name or YAML path (default: by the file's label)")
+    validate.set_defaults(handler=_cmd_validate)
+
+    codebook = commands.add_parser("codebook", help="print a codebook's variables and indicators")
+    codebook.add_argument("name", help="codebook name (hbsc2018_oa, cbss_online_risk, cbss_synthetic) or YAML path")
+    codebook.set_defaults(handler=_cmd_codebook)
+
+    synth = commands.add_parser("synth", help="write a synthetic survey (SPSS .sav) from a seed")
+    synth.add_argument("--seed", type=int, default=20180, help="random seed (default 20180, the embedded survey's)")
+    synth.add_argument("--out", required=True, help="output .sav path")
+    synth.add_argument("--rows", type=int, default=None, help="number of respondents (default: the HBSC 2017/18 sizes)")
+    synth.set_defaults(handler=_cmd_synth)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            if not args.debug:
+                warnings.simplefilter("ignore", category=FutureWarning)
+            return args.handler(args)
+    except CbssError as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if args.debug:
+            raise
+        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
