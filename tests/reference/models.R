@@ -9,8 +9,10 @@
 # Needs: R >= 4.2, survey (tested with 4.1.1), jsonlite.
 #
 # Conventions pinned here (see cbss_analysis/models.py):
-# - glm is converged tightly (epsilon 1e-14), so that coefficients agree to 1e-8 and beyond;
-#   R's default (1e-8 on the deviance) leaves coefficients uncertain in about the 6th digit.
+# - glm is converged tightly (epsilon 1e-14) and refitted from its own solution, so that the
+#   coefficients and the sandwich are those at the optimum to machine precision; R's default
+#   (1e-8 on the deviance) leaves coefficients uncertain in about the 5th digit, and svyglm
+#   evaluates the sandwich at the working weights of the last-but-one iteration.
 # - Standard errors: svyglm's sandwich, vcov(fit) (svy.varcoef -> svyrecvar at the final coefficients).
 # - df: fit$df.residual = degf(design after dropping NA rows / out-of-domain rows) + 1 - number of coefficients.
 # - p-values: summary(fit) (t on df.residual); CIs: confint(fit) (Wald, t quantile on df.residual).
@@ -151,8 +153,14 @@ fit_case <- function(cs) {
     design <- design[keep, ]  # what subset(design, variable == value) and svyby() do
   }
   family <- switch(cs$family, quasibinomial = quasibinomial(), gaussian = gaussian())
-  fit <- suppressWarnings(svyglm(as.formula(cs$formula_r), design = design, family = family, control = tight))
-  stopifnot(fit$converged)
+  formula <- as.formula(cs$formula_r)
+  first <- suppressWarnings(svyglm(formula, design = design, family = family, control = tight))
+  # Refit from the converged coefficients: glm's sandwich ingredients (working weights, QR)
+  # come from the start of its last iteration, which is then the optimum to machine precision.
+  # (do.call passes the values themselves: svyglm evaluates start= inside glm's frame.)
+  fit <- suppressWarnings(do.call(svyglm, list(formula, design = design, family = family, control = tight,
+                                               start = unname(coef(first)))))
+  stopifnot(first$converged, fit$converged)
   table <- summary(fit)$coefficients
   ci <- confint(fit)
   list(
