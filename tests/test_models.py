@@ -1,0 +1,155 @@
+"""Survey-weighted GLMs against R ``svyglm`` (tests/reference/models.json, made by models.R) and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cbss_analysis import models
+from cbss_analysis.design import Design
+from cbss_analysis.errors import EstimationError
+from cbss_analysis.survey import Survey
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+CASES = json.loads((REFERENCE / "models.json").read_text(encoding="utf-8"))["models"]
+RTOL = 1e-8
+
+
+def _survey(case: dict) -> Survey:
+    frame = pd.read_csv(REFERENCE / "data" / case["data"], dtype={"cds": str, "stype": str})
+    spec = case["design"]
+    design = Design(weight=spec["weight"], strata=spec["strata"], psu=spec["psu"], fpc=spec["fpc"], lonely_psu=spec["lonely_psu"])
+    return Survey(frame, design)
+
+
+def _r_term(term: str) -> str:
+    """formulaic's ``C(stype)[T.H]`` / ``Intercept`` as R's ``stypeH`` / ``(Intercept)``."""
+    if term == "Intercept":
+        return "(Intercept)"
+    return re.sub(r"^(?:C\()?(\w+)\)?\[T\.(.+)\]$", r"\1\2", term)
+
+
+def _fit(case: dict) -> pd.DataFrame:
+    function = models.logistic if case["family"] == "quasibinomial" else models.linear
+    if case["domain"] is None:
+        return function(_survey(case), case["formula_py"])
+    variable, value = case["domain"]["variable"], case["domain"]["value"]
+    table = function(_survey(case), case["formula_py"], by=variable)
+    return table[table[variable] == value]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_matches_svyglm(case: dict) -> None:
+    table = _fit(case)
+    assert [_r_term(t) for t in table["term"]] == case["terms"]
+    np.testing.assert_allclose(table["estimate"], case["coef"], rtol=RTOL)
+    np.testing.assert_allclose(table["se"], case["se"], rtol=RTOL)
+    np.testing.assert_allclose(table["p_value"], case["p_value"], rtol=RTOL)
+    se = np.asarray(case["se"])
+    np.testing.assert_allclose(table["ci_low"], case["ci_low"], rtol=0, atol=RTOL * se.max())
+    np.testing.assert_allclose(table["ci_high"], case["ci_high"], rtol=0, atol=RTOL * se.max())
+    assert (table["df"] == case["df"]).all()
+    assert (table["n"] == case["n"]).all()
+    assert not table["suppressed"].any()
+    assert table["warning"].isna().all()
+
+
+def test_odds_ratios_are_exponentiated_coefficients() -> None:
+    case = next(c for c in CASES if c["id"] == "apistrat_logistic")
+    table = _fit(case)
+    np.testing.assert_allclose(table["odds_ratio"], np.exp(case["coef"]), rtol=RTOL)
+    np.testing.assert_allclose(table["or_ci_low"], np.exp(case["ci_low"]), rtol=1e-7)
+    np.testing.assert_allclose(table["or_ci_high"], np.exp(case["ci_high"]), rtol=1e-7)
+    assert table.attrs["kind"] == "logistic" and table.attrs["synthetic"] is False
+
+
+def test_by_gives_every_domain_in_one_table() -> None:
+    case = next(c for c in CASES if c["id"] == "apiclus1_linear_domain_awards1")
+    table = models.linear(_survey(case), "api00 ~ ell + meals", by="awards")
+    assert list(table.columns[:3]) == ["outcome", "awards", "term"]
+    assert sorted(table["awards"].unique()) == [0, 1]
+    other = next(c for c in CASES if c["id"] == "apiclus1_linear_domain_awards0")
+    np.testing.assert_allclose(table.loc[table["awards"] == 0, "se"], other["se"], rtol=RTOL)
+
+
+def test_small_domain_is_suppressed() -> None:
+    case = next(c for c in CASES if c["id"] == "apistrat_logistic_domain_M")
+    table = models.logistic(_survey(case), "sch_wide ~ ell + meals", by="stype", min_n=60)
+    small = table[table["stype"] == "M"]
+    assert small["suppressed"].all() and small["estimate"].isna().all()
+    assert (small["n"] == 50).all()
+    assert not table.loc[table["stype"] == "E", "suppressed"].any()
+
+
+def test_unused_category_in_a_domain_is_dropped_as_in_glm() -> None:
+    case = next(c for c in CASES if c["id"] == "apistrat_linear")
+    table = models.linear(_survey(case), "api00 ~ ell + C(stype)", by="awards")
+    assert table["warning"].isna().all()
+    assert set(table["term"]) == {"Intercept", "ell", "C(stype)[T.H]", "C(stype)[T.M]"}
+
+
+def test_aliased_term_has_no_estimate_and_others_are_unchanged() -> None:
+    case = next(c for c in CASES if c["id"] == "apiclus1_linear")
+    survey = _survey(case)
+    survey.data["ell2"] = 2.0 * survey.data["ell"]
+    with pytest.warns(models.ModelWarning, match="aliased"):
+        table = models.linear(survey, "api00 ~ ell + meals + ell2 + C(stype)")
+    assert np.isnan(table.loc[table["term"] == "ell2", "estimate"]).all()
+    kept = table[table["term"] != "ell2"]
+    np.testing.assert_allclose(kept["estimate"], case["coef"], rtol=RTOL)
+    np.testing.assert_allclose(kept["se"], case["se"], rtol=RTOL)
+    assert (kept["df"] == case["df"]).all()
+
+
+def test_separation_is_flagged_not_estimated() -> None:
+    case = next(c for c in CASES if c["id"] == "apistrat_logistic")
+    survey = _survey(case)
+    survey.data["high"] = (survey.data["api00"] > 700).astype(float)
+    with pytest.warns(models.ModelWarning, match="separation"):
+        table = models.logistic(survey, "high ~ api00")
+    assert table["estimate"].isna().all()
+    assert table["warning"].str.startswith("separation").all()
+
+
+def test_indicator_ids_and_labelled_categoricals(mini_codebook, mini_frame) -> None:
+    from cbss_analysis.survey import design_from_codebook
+
+    survey = Survey(mini_frame, design_from_codebook(mini_codebook), mini_codebook)
+    table = models.logistic(survey, "cyberbullied ~ age + C(sex)", by="state")
+    assert list(table["term"].unique()) == ["Intercept", "age", "C(sex)[T.Girl]"]
+    assert table.attrs["synthetic"] is True
+    assert (table["n"] <= 120).all() and table["se"].gt(0).all()
+
+
+def test_unknown_variable_is_named() -> None:
+    survey = _survey(CASES[0])
+    with pytest.raises(EstimationError, match="'elll'"):
+        models.logistic(survey, "sch_wide ~ elll + meals")
+
+
+def test_logistic_outcome_must_be_binary() -> None:
+    survey = _survey(CASES[0])
+    with pytest.raises(EstimationError, match="'api00'.*0/1"):
+        models.logistic(survey, "api00 ~ ell")
+
+
+def test_categorical_outcome_is_refused() -> None:
+    survey = _survey(CASES[0])
+    with pytest.raises(EstimationError, match="'stype' is categorical"):
+        models.linear(survey, "stype ~ ell")
+
+
+@pytest.mark.parametrize("formula", ["sch_wide + ell", "~ ell", "sch_wide ~ ell +", "sch_wide + api00 ~ ell"])
+def test_malformed_formula(formula: str) -> None:
+    with pytest.raises(EstimationError, match="formula"):
+        models.logistic(_survey(CASES[0]), formula)
+
+
+def test_unknown_by_column() -> None:
+    with pytest.raises(EstimationError, match="'region'"):
+        models.linear(_survey(CASES[0]), "api00 ~ ell", by="region")
