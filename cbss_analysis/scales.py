@@ -1,0 +1,174 @@
+"""Scale scores and their reliability (weighted Cronbach's alpha).
+
+Items are columns of the survey; labelled items enter by their codebook codes (``1..5``,
+not their labels), and items whose codebook entry says ``reverse: true`` are reverse-coded
+as ``low + high - code``, with ``low`` and ``high`` the smallest and largest valid code
+(or the variable's ``range`` for numeric items). Missing codes are already NA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from cbss_analysis.errors import EstimationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cbss_analysis.codebook import Variable
+    from cbss_analysis.survey import Survey
+
+MIN_N = 30
+METHODS: tuple[str, ...] = ("mean", "sum")
+
+
+def score(survey: Survey, items: Sequence[str], method: str = "mean", min_valid: int | None = None) -> pd.Series:
+    """Scale score of each respondent: the mean or the sum of the (reverse-coded) items.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey.
+    items : sequence of str
+        Item columns (at least one).
+    method : {"mean", "sum"}
+        ``mean``: mean of the answered items. ``sum``: the sum when every item is answered;
+        with ``min_valid`` below the number of items, the mean of the answered items times
+        the number of items (prorated sum, person-mean imputation).
+    min_valid : int, optional
+        Fewest answered items for a score; fewer gives NaN. Default: all items.
+
+    Returns
+    -------
+    pandas.Series
+        Float scores named ``"score"``, indexed like ``survey.data``.
+
+    Raises
+    ------
+    EstimationError
+        Unknown item, unknown method, ``min_valid`` outside 1..number of items, or a
+        reverse-coded item without codes or range.
+    """
+    if method not in METHODS:
+        raise EstimationError(f"scale method {method!r} is not one of {', '.join(METHODS)}")
+    values = _item_matrix(survey, items)
+    k = values.shape[1]
+    required = k if min_valid is None else min_valid
+    if not 1 <= required <= k:
+        raise EstimationError(f"min_valid={min_valid!r} must be between 1 and the number of items ({k})")
+    answered = np.isfinite(values).sum(axis=1)
+    total = np.nansum(values, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / answered
+    if method == "mean":
+        result = mean
+    else:
+        result = np.where(answered == k, total, mean * k)
+    result = np.where(answered >= required, result, np.nan)
+    return pd.Series(result, index=survey.data.index, name="score")
+
+
+def alpha(
+    survey: Survey,
+    items: Sequence[str],
+    by: str | Sequence[str] | None = None,
+    weighted: bool = True,
+    min_n: int = MIN_N,
+) -> pd.DataFrame:
+    """Cronbach's alpha of a set of items, survey-weighted, with listwise deletion.
+
+    ``alpha = k / (k - 1) * (1 - sum_j s_j^2 / s_T^2)`` (Cronbach 1951, *Psychometrika* 16:297),
+    where ``s_j^2`` are the weighted variances of the k items and ``s_T^2`` the weighted
+    variance of their sum, over respondents who answered every item (in the domain). The
+    normalisation of the weighted variances cancels in the ratio, so this equals the
+    ``cov.wt()`` computation in ``tests/reference/models.R`` and, unweighted, psych's
+    ``alpha()$total$raw_alpha``.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey; its design weight is used when ``weighted``.
+    items : sequence of str
+        Two or more item columns (reverse-coded from the codebook, see the module docstring).
+    by : str or sequence of str, optional
+        Columns of ``survey.data`` defining domains: one alpha per domain.
+    weighted : bool
+        Use the design weights (default) or weight every respondent equally.
+    min_n : int
+        Domains with fewer complete respondents are suppressed (alpha NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``variables`` (the items, comma-separated), the ``by`` columns, ``alpha``,
+        ``n_items``, ``n`` (complete respondents), ``suppressed``. ``attrs``: ``synthetic``,
+        ``kind`` ("alpha"), ``weighted``, ``min_n``.
+
+    Raises
+    ------
+    EstimationError
+        Fewer than two items, unknown item or ``by`` column.
+    """
+    if len(items) < 2:
+        raise EstimationError(f"Cronbach's alpha needs at least two items, got {list(items)!r}")
+    values = _item_matrix(survey, items)
+    by_columns = [by] if isinstance(by, str) else list(by or [])
+    for name in by_columns:
+        if name not in survey.data.columns:
+            raise EstimationError(f"by variable {name!r} is not a column of the survey data")
+    weight = survey.design_arrays().weight if weighted else np.ones(len(survey.data))
+    complete = np.isfinite(values).all(axis=1)
+    label = ", ".join(items)
+    rows = []
+    for key, members in _domains(survey.data, by_columns):
+        rows_in = members[complete[members]]
+        n = int(rows_in.size)
+        value = _alpha(values[rows_in], weight[rows_in]) if n >= max(min_n, 2) else np.nan
+        rows.append({"variables": label, **dict(zip(by_columns, key)), "alpha": value, "n_items": len(items), "n": n, "suppressed": n < min_n})
+    table = pd.DataFrame(rows, columns=["variables", *by_columns, "alpha", "n_items", "n", "suppressed"])
+    table.attrs.update({"synthetic": bool(survey.synthetic), "kind": "alpha", "weighted": weighted, "min_n": min_n})
+    return table
+
+
+def _alpha(values: np.ndarray, weight: np.ndarray) -> float:
+    k = values.shape[1]
+    covariance = np.cov(values, rowvar=False, aweights=weight, ddof=0)
+    total_variance = covariance.sum()
+    if total_variance <= 0:
+        return float("nan")
+    return float(k / (k - 1) * (1.0 - np.trace(covariance) / total_variance))
+
+
+def _domains(data: pd.DataFrame, by_columns: list[str]) -> list[tuple[tuple, np.ndarray]]:
+    if not by_columns:
+        return [((), np.arange(len(data)))]
+    groups = data[by_columns].groupby(by_columns, observed=True, sort=True, dropna=True).indices
+    return [((key,) if len(by_columns) == 1 else tuple(key), np.asarray(rows)) for key, rows in groups.items()]
+
+
+def _item_matrix(survey: Survey, items: Sequence[str]) -> np.ndarray:
+    """Items as float codes (n, k), reverse-coded where the codebook says so, NaN for missing."""
+    if isinstance(items, str) or not items:
+        raise EstimationError(f"items must be a non-empty list of variable names, got {items!r}")
+    unknown = [name for name in items if name not in survey.data.columns]
+    if unknown:
+        raise EstimationError(f"scale item {unknown[0]!r} is not a column of the survey data")
+    columns = []
+    for name in items:
+        codes = survey.codes(name).to_numpy(dtype=np.float64, na_value=np.nan)
+        variable = survey.codebook.variables.get(name) if survey.codebook is not None else None
+        if variable is not None and variable.reverse:
+            low, high = _code_range(variable)
+            codes = low + high - codes
+        columns.append(codes)
+    return np.column_stack(columns)
+
+
+def _code_range(variable: Variable) -> tuple[float, float]:
+    if variable.values:
+        return float(min(variable.values)), float(max(variable.values))
+    if variable.range is not None:
+        return variable.range
+    raise EstimationError(f"item {variable.name!r} is reverse-coded but its codebook entry has neither values nor range")
