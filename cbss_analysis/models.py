@@ -51,10 +51,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from formulaic import Formula, model_matrix
 from scipy import stats
 from scipy.special import expit
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from cbss_analysis.errors import EstimationError
@@ -69,6 +70,7 @@ _FIT_RTOL = 1e-12
 _FIT_ATOL = 1e-14
 _MAX_ITERATIONS = 100
 _SEPARATION_EPS = 10 * np.finfo(float).eps
+CODES_FUNCTION = "codes"
 
 
 class ModelWarning(UserWarning):
@@ -103,7 +105,9 @@ def logistic(
     formula : str
         A formulaic formula, e.g. ``"cyberbullied ~ age + C(sex)"``. Names are columns of
         ``survey.data`` or indicator ids of its codebook; the outcome must be 0/1.
-        Categorical columns enter as treatment contrasts against their first category.
+        Categorical columns enter as treatment contrasts against their first category;
+        ``codes(item)`` enters a labelled item by its codebook codes, as one number
+        (e.g. agreement 1-5); formulaic's transforms (``np.log``, ``center``, ...) work too.
     by : str or sequence of str, optional
         Columns of ``survey.data`` defining domains: one fit per domain, as a subpopulation.
     level : float
@@ -142,6 +146,7 @@ def linear(
     formula : str
         A formulaic formula, e.g. ``"api00 ~ ell + meals + C(stype)"``; names are columns of
         ``survey.data`` or indicator ids of its codebook; the outcome must be numeric.
+        Terms as in :func:`logistic` (``codes(item)`` for an item's codes as a number).
     by : str or sequence of str, optional
         Columns of ``survey.data`` defining domains: one fit per domain, as a subpopulation.
     level : float
@@ -172,12 +177,13 @@ def _regression(
     _check_outcome(frame[outcome], outcome, family)
     complete = frame.notna().all(axis=1).to_numpy()
     arrays = survey.design_arrays()
+    context = _formula_context(survey)
     rows: list[dict] = []
     for key, members in _domains(survey.data, by_columns):
         in_fit = np.zeros(len(frame), dtype=bool)
         in_fit[members] = True
         in_fit &= complete
-        fit_rows = _fit_domain(frame, formula, outcome, family, in_fit, arrays, level, min_n)
+        fit_rows = _fit_domain(frame, formula, outcome, family, in_fit, arrays, context, level, min_n)
         labels = dict(zip(by_columns, key))
         rows.extend({"outcome": outcome, **labels, **row} for row in fit_rows)
     table = _table(rows, by_columns, family)
@@ -224,9 +230,20 @@ def _model_variables(survey: Survey, formula: str) -> tuple[str, pd.DataFrame]:
     if len(lhs_variables) != 1 or len(lhs) != 1 or str(lhs[0]) != lhs_variables[0]:
         raise EstimationError(f"formula {formula!r}: the outcome must be one variable name (an indicator id or a column)")
     outcome = lhs_variables[0]
-    names = sorted(str(v) for v in parsed.required_variables)
+    names = sorted(str(v) for v in parsed.required_variables if str(v) != CODES_FUNCTION)
     columns = {name: _variable(survey, name, formula) for name in names}
     return outcome, pd.DataFrame(columns, index=survey.data.index)
+
+
+def _formula_context(survey: Survey) -> dict:
+    """Functions a formula may call besides formulaic's own (``C``, ``np``, ``log``, ...)."""
+
+    def codes(column: pd.Series) -> pd.Series:
+        if not isinstance(column.dtype, pd.CategoricalDtype):
+            raise EstimationError(f"codes({column.name}): {column.name!r} is not a labelled variable; use it directly")
+        return survey.codes(str(column.name)).loc[column.index]
+
+    return {CODES_FUNCTION: codes}
 
 
 def _variable(survey: Survey, name: str, formula: str) -> pd.Series:
@@ -266,14 +283,18 @@ def _check_outcome(values: pd.Series, outcome: str, family: _Family) -> None:
             )
 
 
-def _design_matrix(frame: pd.DataFrame, formula: str, in_fit: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _design_matrix(
+    frame: pd.DataFrame, formula: str, in_fit: np.ndarray, context: dict
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Outcome vector, model matrix and term names on the rows of one fit (unused categories dropped)."""
     rows = frame.loc[in_fit].copy()
     for name in rows.columns:
         if isinstance(rows[name].dtype, pd.CategoricalDtype):
             rows[name] = rows[name].cat.remove_unused_categories()
     try:
-        matrices = model_matrix(formula, rows, na_action="ignore")
+        matrices = model_matrix(formula, rows, na_action="ignore", context=context)
+    except EstimationError:
+        raise
     except Exception as error:  # formulaic raises several evaluation exception types
         raise EstimationError(f"formula {formula!r} cannot be evaluated on the survey data: {error}") from error
     y = matrices.lhs.to_numpy(dtype=np.float64).ravel()
@@ -308,12 +329,13 @@ def _fit_domain(
     family: _Family,
     in_fit: np.ndarray,
     arrays: DesignArrays,
+    context: dict,
     level: float,
     min_n: int,
 ) -> list[dict]:
     """Fit one domain and return one row (dict) per term."""
     n = int(in_fit.sum())
-    y, x, terms = _design_matrix(frame, formula, in_fit)
+    y, x, terms = _design_matrix(frame, formula, in_fit, context)
     blank = {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "df": np.nan}
     if n < max(min_n, 1):
         return [{"term": t, **blank, "n": n, "suppressed": True, "warning": None} for t in terms]
@@ -354,7 +376,7 @@ def _fit_domain(
 
 def _coefficients(y: np.ndarray, x: np.ndarray, weight: np.ndarray, family: _Family) -> tuple[np.ndarray, str | None]:
     """Weighted ML coefficients by IRLS (statsmodels), or a problem description."""
-    model = sm.GLM(y, x, family=getattr(sm.families, family.statsmodels_family)(), var_weights=weight)
+    model = GLM(y, x, family=getattr(families, family.statsmodels_family)(), var_weights=weight)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PerfectSeparationWarning)
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -153,3 +153,17 @@ def test_malformed_formula(formula: str) -> None:
 def test_unknown_by_column() -> None:
     with pytest.raises(EstimationError, match="'region'"):
         models.linear(_survey(CASES[0]), "api00 ~ ell", by="region")
+
+
+def test_codes_enters_a_labelled_item_as_a_number(mini_codebook, mini_frame) -> None:
+    from cbss_analysis.survey import design_from_codebook
+
+    survey = Survey(mini_frame, design_from_codebook(mini_codebook), mini_codebook)
+    table = models.logistic(survey, "cyberbullied ~ codes(agecat) + C(sex)", min_n=1)
+    survey.data["agecat_code"] = survey.codes("agecat")
+    plain = models.logistic(survey, "cyberbullied ~ agecat_code + C(sex)", min_n=1)
+    assert list(table["term"]) == ["Intercept", "codes(agecat)", "C(sex)[T.Girl]"]
+    np.testing.assert_allclose(table["estimate"], plain["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(table["se"], plain["se"], rtol=1e-12)
+    with pytest.raises(EstimationError, match="not a labelled variable"):
+        models.logistic(survey, "cyberbullied ~ codes(age)")
