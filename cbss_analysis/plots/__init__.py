@@ -1,0 +1,21 @@
+"""The package's figures, in one colour-blind-safe style (Okabe-Ito palette, DejaVu Sans).
+
+Every function returns a :class:`matplotlib.figure.Figure` with a title, labelled axes (with
+units) and a caption naming the source, and "Synthetic data" when the input says so
+(``attrs["synthetic"]``). Nothing is shown; save with :func:`save_figure` for byte-identical files.
+
+- :func:`estimates_by_state`: dot and CI whisker per state, regional reference line, optional split.
+- :func:`gap_plot`: two groups per state (girls vs boys, or two ages), dumbbell chart.
+- :func:`state_map`: tile-grid map of the eleven states coloured by a value.
+- :func:`indicator_heatmap`: indicators x states, difference from the regional average.
+- :func:`timeline`: CBSS milestones and the states' corporal-punishment bans and first Barnahus.
+"""
+
+from cbss_analysis.plots.estimates import estimates_by_state, gap_plot
+from cbss_analysis.plots.heatmap import indicator_heatmap
+from cbss_analysis.plots.maps import TILES, state_map
+from cbss_analysis.plots.style import OKABE_ITO, PALETTE, save_figure
+from cbss_analysis.plots.timeline import timeline
+
+__all__ = ["OKABE_ITO", "PALETTE", "TILES", "estimates_by_state", "gap_plot", "indicator_heatmap", "save_figure",
+           "state_map", "timeline"]

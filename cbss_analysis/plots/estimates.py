@@ -1,0 +1,226 @@
+"""Estimates by state: dot-and-whisker chart and the two-group (dumbbell) gap chart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from cbss_analysis.errors import DataError
+from cbss_analysis.plots import tables
+from cbss_analysis.plots.style import MARKERS, PALETTE, caption_text, finish, is_synthetic, new_figure, styled
+
+_GREY = "#555555"
+
+
+@styled
+def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: str | None = None,
+                       reference: str | float | None = "regional", *, category: str | None = None,
+                       groups: Sequence[str] | None = None, percent: bool | None = None,
+                       title: str | None = None, xlabel: str | None = None, source: str | None = None,
+                       synthetic: bool | None = None) -> Figure:
+    """Dot per state with its confidence-interval whisker, sorted, with a regional reference line.
+
+    Parameters
+    ----------
+    table : DataFrame
+        An estimate table with a ``state`` by column (contract columns ``variable``, ``level``,
+        by columns, ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``suppressed``; ``attrs``
+        ``synthetic``, ``kind``, ``level``, ``min_n``).
+    variable : str, optional
+        Variable to draw; needed when the table holds several.
+    split : str, optional
+        A second by column (``sex``, ``agecat``): one dodged dot per group and state.
+    reference : "regional", float or None
+        "regional": dashed line at the unweighted mean of the states shown (per group when split);
+        a number: a line there (on the table's scale, e.g. 0.2 for 20%); None: no line.
+    category : str, optional
+        The ``level`` to draw for a categorical variable.
+    groups : sequence of str, optional
+        Order (and choice) of the ``split`` groups.
+    percent : bool, optional
+        Show estimates as % (default: when ``attrs["kind"] == "proportion"``).
+    title, xlabel, source : str, optional
+        Figure title, x-axis label and the source named in the caption.
+    synthetic : bool, optional
+        Say "Synthetic data" in the caption (default ``table.attrs["synthetic"]``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Suppressed cells (and cells without an estimate) keep their row: a hollow marker and
+        "suppressed (n=..)" label instead of a dot.
+    """
+    keep = ["state", split] if split else ["state"]
+    rows, variable = tables.select(table, variable, category, keep, "estimates_by_state")
+    scale = tables.percent_scale(table, percent)
+    rows["state"] = rows["state"].astype(str)
+    shown = ~rows["suppressed"] & rows["estimate"].notna()
+    means = rows[shown].groupby("state", sort=False)["estimate"].mean().sort_values(ascending=False, kind="stable")
+    order = [*means.index, *(s for s in dict.fromkeys(rows["state"]) if s not in means.index)]
+    position = {state: i for i, state in enumerate(order)}
+    names = tables.group_order(rows[split], groups) if split else [None]
+    offsets = np.linspace(-0.2, 0.2, len(names)) if len(names) > 1 else np.zeros(1)
+
+    figure, ax = new_figure(7.5, 1.5 + len(order) * (0.3 if len(names) == 1 else 0.42))
+    min_n = table.attrs.get("min_n", 30)
+    handles: list[Line2D] = []
+    any_hidden = False
+    for index, (name, offset) in enumerate(zip(names, offsets, strict=True)):
+        colour = PALETTE[index % len(PALETTE)]
+        marker = MARKERS[index % len(MARKERS)]
+        group = rows if name is None else rows[rows[split].astype(str) == name]
+        visible = group[shown.loc[group.index]]
+        estimate = visible["estimate"].to_numpy(float) * scale
+        ax.errorbar(estimate, visible["state"].map(position).to_numpy(float) + offset,
+                    xerr=[estimate - visible["ci_low"].to_numpy(float) * scale,
+                          visible["ci_high"].to_numpy(float) * scale - estimate],
+                    fmt=marker, color=colour, markersize=5, elinewidth=1.3, capsize=0, zorder=3)
+        for row in group[~shown.loc[group.index]].itertuples():
+            _mark_missing(ax, position[row.state] + offset, row.suppressed, row.n, min_n, marker, colour)
+            any_hidden = True
+        if name is not None:
+            handles.append(Line2D([], [], marker=marker, color=colour, linestyle="none", label=str(name)))
+        if reference == "regional" and len(visible):
+            value = float(visible["estimate"].mean()) * scale
+            line_colour = colour if name is not None else "black"
+            label = f"Regional mean{f' ({name})' if name is not None else ''}: {_fmt(value, scale)}"
+            ax.axvline(value, color=line_colour, linestyle="--", linewidth=1, zorder=1)
+            handles.append(Line2D([], [], color=line_colour, linestyle="--", linewidth=1, label=label))
+    if reference is not None and reference != "regional":
+        if isinstance(reference, str):
+            raise DataError(f"estimates_by_state: reference={reference!r}; use 'regional', a number or None")
+        ax.axvline(float(reference) * scale, color="black", linestyle=":", linewidth=1.2, zorder=1)
+        handles.append(Line2D([], [], color="black", linestyle=":", label=f"Reference: {_fmt(reference * scale, scale)}"))
+    if any_hidden:
+        handles.append(Line2D([], [], marker="o", color=_GREY, markerfacecolor="none", linestyle="none",
+                              label=f"suppressed (n < {min_n})"))
+
+    _state_axis(ax, order)
+    ax.xaxis.grid(True)
+    ax.set_axisbelow(True)
+    if scale == 100:
+        top = float(np.nanmax(rows.loc[shown, "ci_high"].to_numpy(float), initial=0.0)) * scale
+        ax.set_xlim(0, min(100.0, max(top * 1.08, 1.0)))
+    unit = " (%)" if scale == 100 else ""
+    what = variable if category is None else f"{variable}: {category}"
+    ax.set_xlabel(xlabel or f"{what}{unit}")
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    split_note = f", by {split}" if split else ""
+    notes = (f"Dots: design-based estimates; whiskers: {tables.ci_percent(table)} confidence intervals"
+             f"{'; dashed lines: unweighted mean of the states shown' if reference == 'regional' else ''}"
+             f"{f'; hollow markers: suppressed, fewer than {min_n} respondents' if any_hidden else ''}.")
+    caption = caption_text(source or table.attrs.get("source"), is_synthetic(table, synthetic), notes)
+    return finish(figure, title or f"{what} by state{split_note}", caption)
+
+
+@styled
+def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, *,
+             groups: Sequence[str] | None = None, category: str | None = None, percent: bool | None = None,
+             title: str | None = None, xlabel: str | None = None, source: str | None = None,
+             synthetic: bool | None = None) -> Figure:
+    """Dumbbell chart: two groups (girls and boys, or two age groups) per state, sorted by the gap.
+
+    Parameters
+    ----------
+    table : DataFrame
+        An estimate table with ``state`` and ``by`` columns (see :func:`estimates_by_state`).
+    by : str
+        The column whose two groups are compared (default ``sex``).
+    variable, category : str, optional
+        Which variable (and category) to draw when the table holds several.
+    groups : sequence of two str, optional
+        The two groups, in the order ``[first, second]``; the gap is second minus first. Needed
+        when ``by`` has more than two values.
+    percent, title, xlabel, source, synthetic
+        As in :func:`estimates_by_state`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The gap (second minus first, in percentage points for proportions) is printed at the right.
+    """
+    rows, variable = tables.select(table, variable, category, ["state", by], "gap_plot")
+    names = tables.group_order(rows[by], groups)
+    if len(names) != 2:
+        raise DataError(f"gap_plot: {by!r} has {len(names)} groups ({', '.join(names)}); pass groups=[first, second]")
+    rows = rows[rows[by].astype(str).isin(names)].assign(state=lambda f: f["state"].astype(str),
+                                                         group=lambda f: f[by].astype(str))
+    scale = tables.percent_scale(table, percent)
+    rows["value"] = rows["estimate"].where(~rows["suppressed"]).astype(float) * scale
+    wide = rows.pivot(index="state", columns="group", values="value").reindex(columns=names)
+    gap = (wide[names[1]] - wide[names[0]]).sort_values(ascending=False, na_position="last", kind="stable")
+    order = list(gap.index)
+    position = {state: i for i, state in enumerate(order)}
+
+    figure, ax = new_figure(7.5, 1.5 + 0.32 * len(order))
+    min_n = table.attrs.get("min_n", 30)
+    complete = wide.loc[order].dropna()
+    ax.hlines([position[s] for s in complete.index], complete.min(axis=1), complete.max(axis=1),
+              color="#A0A0A0", linewidth=2.5, zorder=2)
+    for index, name in enumerate(names):
+        visible = rows[(rows["group"] == name) & rows["value"].notna()]
+        ax.plot(visible["value"], visible["state"].map(position), linestyle="none", marker=MARKERS[index],
+                color=PALETTE[index], markersize=7, label=name, zorder=3)
+    unit = "pp" if scale == 100 else ""
+    _state_axis(ax, order)
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(range(len(order)), labels=[_gap_label(gap[s], _why_missing(rows, s, names)) for s in order])
+    right.set_ylabel(f"Gap: {names[1]} minus {names[0]}{f' ({unit})' if unit else ''}")
+    right.tick_params(length=0)
+    ax.xaxis.grid(True)
+    ax.set_axisbelow(True)
+    if scale == 100:
+        ax.set_xlim(0, min(100.0, max(float(np.nanmax(wide.to_numpy(), initial=0.0)) * 1.08, 1.0)))
+    what = variable if category is None else f"{variable}: {category}"
+    ax.set_xlabel(xlabel or f"{what}{' (%)' if scale == 100 else ''}")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(names))
+    notes = (f"Dots: design-based estimates for {names[0]} and {names[1]}; states sorted by the gap; "
+             f"'suppressed': a group with fewer than {min_n} respondents. "
+             "Confidence intervals of gaps need the design covariance (estimate.compare).")
+    caption = caption_text(source or table.attrs.get("source"), is_synthetic(table, synthetic), notes)
+    return finish(figure, title or f"{what}: {names[1]} vs {names[0]} by state", caption)
+
+
+def _state_axis(ax: Axes, order: list[str]) -> None:
+    ax.set_yticks(range(len(order)), labels=[tables.state_label(s) for s in order])
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    ax.set_ylabel("State")
+    ax.tick_params(axis="y", length=0)
+
+
+def _mark_missing(ax: Axes, y: float, suppressed: bool, n: object, min_n: int, marker: str, colour: str) -> None:
+    """Hollow marker and a label at the left edge of the row for a cell with no estimate shown."""
+    transform = ax.get_yaxis_transform()
+    ax.plot([0.012], [y], marker=marker, markerfacecolor="none", markeredgecolor=colour, markersize=5,
+            linestyle="none", transform=transform, zorder=3)
+    count = f"n={int(n)}" if pd.notna(n) else "n"
+    label = f"suppressed ({count} < {min_n})" if suppressed else "no estimate"
+    ax.text(0.03, y, label, transform=transform, va="center", fontsize=7, color=_GREY, style="italic")
+
+
+def _fmt(value: float, scale: float) -> str:
+    return f"{value:.1f}%" if scale == 100 else f"{value:.3g}"
+
+
+def _gap_label(value: float, missing: str) -> str:
+    return missing if pd.isna(value) else f"{value:+.1f}"
+
+
+def _why_missing(rows: pd.DataFrame, state: str, names: list[str]) -> str:
+    """Which group of ``state`` has no value, and why (suppressed or no estimate)."""
+    parts = []
+    for name in names:
+        row = rows[(rows["state"] == state) & (rows["group"] == name)]
+        if row.empty:
+            parts.append(f"{name}: no estimate")
+        elif pd.isna(row["value"].iloc[0]):
+            n = row["n"].iloc[0]
+            count = f" (n={int(n)})" if row["suppressed"].iloc[0] and pd.notna(n) else ""
+            parts.append(f"{name}: {'suppressed' if row['suppressed'].iloc[0] else 'no estimate'}{count}")
+    return "; ".join(parts)

@@ -1,0 +1,105 @@
+"""Indicators x states heatmap of differences from the regional average."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from cbss_analysis import states
+from cbss_analysis.errors import DataError
+from cbss_analysis.plots import tables
+from cbss_analysis.plots.style import (
+    DIVERGING_CMAP,
+    MISSING_COLOUR,
+    caption_text,
+    finish,
+    is_synthetic,
+    new_figure,
+    styled,
+    text_colour,
+)
+
+COMPARE_COLUMNS: tuple[str, ...] = ("variable", "state", "difference", "ci_low", "ci_high")
+
+
+@styled
+def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None = None, *,
+                      percent_points: bool | None = None, title: str | None = None, source: str | None = None,
+                      synthetic: bool | None = None) -> Figure:
+    """Indicators (rows) x states (columns); each cell is the state's difference from the regional average.
+
+    Parameters
+    ----------
+    diff_table : DataFrame
+        Output of ``estimate.compare``: columns ``variable``, ``state``, ``difference``,
+        ``ci_low``, ``ci_high`` (also ``se``, ``p_value``, ``p_holm``), one row per indicator and state.
+    labels : mapping, optional
+        Indicator id -> row label (e.g. the codebook labels).
+    percent_points : bool, optional
+        Show differences of proportions in percentage points (x100). Default: yes unless
+        ``attrs["kind"]`` is "mean" or "total".
+    title, source : str, optional
+        Figure title and the source named in the caption.
+    synthetic : bool, optional
+        Say "Synthetic data" in the caption (default ``diff_table.attrs["synthetic"]``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Cells whose confidence interval excludes zero are outlined and their value is bold;
+        cells without a difference (suppressed) are grey and hatched.
+    """
+    tables.require_columns(diff_table, COMPARE_COLUMNS, "indicator_heatmap")
+    frame = diff_table.assign(variable=diff_table["variable"].astype(str), state=diff_table["state"].astype(str))
+    if frame.duplicated(["variable", "state"]).any():
+        raise DataError("indicator_heatmap: more than one row per variable x state; filter the table "
+                        "(e.g. one sex) first")
+    if percent_points is None:
+        percent_points = diff_table.attrs.get("kind") not in ("mean", "total")
+    scale = 100.0 if percent_points else 1.0
+    variables = list(dict.fromkeys(frame["variable"]))
+    codes = [c for c in states.state_codes() if c in set(frame["state"])]
+    codes += [c for c in dict.fromkeys(frame["state"]) if c not in codes]
+    grid = frame.set_index(["variable", "state"])
+    values = grid["difference"].astype(float).unstack().reindex(index=variables, columns=codes) * scale
+    low = grid["ci_low"].astype(float).unstack().reindex(index=variables, columns=codes)
+    high = grid["ci_high"].astype(float).unstack().reindex(index=variables, columns=codes)
+    significant = ((low > 0) | (high < 0)).to_numpy()
+
+    limit = float(np.nanmax(np.abs(values.to_numpy()), initial=0.0)) or 1.0
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
+    cmap = mpl.colormaps[DIVERGING_CMAP]
+    width = 2.6 + 0.62 * len(codes)
+    figure, ax = new_figure(max(width, 6.0), 1.9 + 0.42 * len(variables))
+    image = ax.imshow(np.ma.masked_invalid(values.to_numpy()), cmap=cmap, norm=norm, aspect="auto")
+    unit = "pp" if percent_points else ""
+    for (i, j), value in np.ndenumerate(values.to_numpy()):
+        if np.isnan(value):
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=MISSING_COLOUR, hatch="///",
+                                   edgecolor="white", linewidth=0))
+            ax.text(j, i, "–", ha="center", va="center", fontsize=8, color="#333333")
+            continue
+        bold = bool(significant[i, j])
+        ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize=7.5,
+                fontweight="bold" if bold else "normal", color=text_colour(cmap(norm(value))))
+        if bold:
+            ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="black", linewidth=1.4))
+    ax.set_xticks(range(len(codes)), labels=codes)
+    ax.set_yticks(range(len(variables)), labels=[(labels or {}).get(v, v) for v in variables])
+    ax.tick_params(length=0)
+    ax.set_xlabel("State (ISO code)")
+    ax.set_ylabel("Indicator")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    bar = figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
+    bar.set_label(f"Difference from regional average{f' ({unit})' if unit else ''}")
+    notes = ("Cells: state minus the regional average (unweighted mean of the states); outlined and bold: the "
+             f"{tables.ci_percent(diff_table)} confidence interval excludes zero; grey: no estimate (suppressed).")
+    caption = caption_text(source or diff_table.attrs.get("source"), is_synthetic(diff_table, synthetic), notes)
+    return finish(figure, title or "Indicators by state: difference from the regional average", caption)

@@ -1,0 +1,95 @@
+"""Check and select the rows of an estimate table that a figure draws."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from cbss_analysis import states
+from cbss_analysis.errors import DataError
+
+ESTIMATE_COLUMNS: tuple[str, ...] = ("variable", "estimate", "ci_low", "ci_high", "n", "suppressed")
+_NOT_BY = {"variable", "level", "estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "deff", "suppressed", "df"}
+
+
+def require_columns(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Raise a one-line DataError naming the first missing column."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataError(f"{what}: table has no column {missing[0]!r}; expected {', '.join(columns)}")
+
+
+def select(table: pd.DataFrame, variable: str | None, category: str | None, keep: Sequence[str],
+           what: str) -> tuple[pd.DataFrame, str]:
+    """The rows of one variable (and category) with one row per combination of ``keep`` columns.
+
+    Parameters
+    ----------
+    table : DataFrame
+        An estimate table (contract columns: variable, level, by columns, estimate, ...).
+    variable, category : str or None
+        Which variable and, for categorical variables, which ``level``; None when there is only one.
+    keep : sequence of str
+        By columns the figure draws (e.g. ``["state", "sex"]``).
+    what : str
+        The figure's name, for error messages.
+
+    Returns
+    -------
+    (DataFrame, str)
+        The selected rows (a copy) and the variable name.
+    """
+    require_columns(table, [*ESTIMATE_COLUMNS, *keep], what)
+    variables = list(dict.fromkeys(table["variable"].astype(str)))
+    if variable is None:
+        if len(variables) != 1:
+            raise DataError(f"{what}: table holds several variables ({', '.join(variables)}); pass variable=")
+        variable = variables[0]
+    if variable not in variables:
+        raise DataError(f"{what}: variable {variable!r} not in the table ({', '.join(variables)})")
+    rows = table[table["variable"].astype(str) == variable]
+    if "level" in rows.columns and rows["level"].notna().any():
+        levels = list(dict.fromkeys(rows["level"].dropna().astype(str)))
+        if category is None and len(levels) > 1:
+            raise DataError(f"{what}: {variable!r} has categories ({', '.join(levels)}); pass category=")
+        chosen = category if category is not None else levels[0]
+        if chosen not in levels:
+            raise DataError(f"{what}: {variable!r} has no category {chosen!r} ({', '.join(levels)})")
+        rows = rows[rows["level"].astype(str) == chosen]
+    extra = [c for c in rows.columns if c not in _NOT_BY and c not in keep and rows[c].nunique(dropna=False) > 1]
+    if extra:
+        raise DataError(f"{what}: table has several values of {extra[0]!r}; filter the table first "
+                        f"(or split by it where the figure allows)")
+    if rows.duplicated(list(keep)).any():
+        raise DataError(f"{what}: more than one row per {' x '.join(keep)} for {variable!r}")
+    rows = rows.copy()
+    rows["suppressed"] = rows["suppressed"].fillna(False).astype(bool)
+    return rows, variable
+
+
+def percent_scale(table: pd.DataFrame, percent: bool | None) -> float:
+    """100 when the estimates are proportions (``attrs["kind"] == "proportion"`` unless told), else 1."""
+    if percent is None:
+        percent = table.attrs.get("kind") == "proportion"
+    return 100.0 if percent else 1.0
+
+
+def state_label(code: str) -> str:
+    """The state's English name (the code itself when it is not a member state)."""
+    return states.state_names().get(str(code), str(code))
+
+
+def ci_percent(table: pd.DataFrame) -> str:
+    """The CI level as text, e.g. "95%" (``attrs["level"]``, default 0.95)."""
+    return f"{table.attrs.get('level', 0.95) * 100:g}%"
+
+
+def group_order(values: pd.Series, groups: Sequence[str] | None) -> list[str]:
+    """Groups in the given order, else categorical order, else order of appearance."""
+    if groups is not None:
+        return [str(g) for g in groups]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna().astype(str))
+        return [str(c) for c in values.cat.categories if str(c) in present]
+    return list(dict.fromkeys(values.dropna().astype(str)))
