@@ -176,14 +176,19 @@ def _regression(
     outcome, frame = _model_variables(survey, formula)
     _check_outcome(frame[outcome], outcome, family)
     complete = frame.notna().all(axis=1).to_numpy()
+    if not complete.any():
+        raise EstimationError(
+            f"formula {formula!r}: no respondent has a value on every model variable ({', '.join(frame.columns)})"
+        )
     arrays = survey.design_arrays()
     context = _formula_context(survey)
+    all_terms = _design_matrix(frame, formula, complete, context)[2]
     rows: list[dict] = []
     for key, members in _domains(survey.data, by_columns):
         in_fit = np.zeros(len(frame), dtype=bool)
         in_fit[members] = True
         in_fit &= complete
-        fit_rows = _fit_domain(frame, formula, outcome, family, in_fit, arrays, context, level, min_n)
+        fit_rows = _fit_domain(frame, formula, family, in_fit, arrays, context, all_terms, level, min_n)
         labels = dict(zip(by_columns, key))
         rows.extend({"outcome": outcome, **labels, **row} for row in fit_rows)
     table = _table(rows, by_columns, family)
@@ -325,20 +330,20 @@ def _aliased(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 def _fit_domain(
     frame: pd.DataFrame,
     formula: str,
-    outcome: str,
     family: _Family,
     in_fit: np.ndarray,
     arrays: DesignArrays,
     context: dict,
+    all_terms: list[str],
     level: float,
     min_n: int,
 ) -> list[dict]:
-    """Fit one domain and return one row (dict) per term."""
+    """Fit one domain and return one row (dict) per term (the terms of the whole data when suppressed)."""
     n = int(in_fit.sum())
-    y, x, terms = _design_matrix(frame, formula, in_fit, context)
     blank = {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "df": np.nan}
     if n < max(min_n, 1):
-        return [{"term": t, **blank, "n": n, "suppressed": True, "warning": None} for t in terms]
+        return [{"term": t, **blank, "n": n, "suppressed": True, "warning": None} for t in all_terms]
+    y, x, terms = _design_matrix(frame, formula, in_fit, context)
     weight = arrays.weight[in_fit]
     weight = weight / weight.mean()
     aliased = _aliased(x, weight)

@@ -167,3 +167,21 @@ def test_codes_enters_a_labelled_item_as_a_number(mini_codebook, mini_frame) -> 
     np.testing.assert_allclose(table["se"], plain["se"], rtol=1e-12)
     with pytest.raises(EstimationError, match="not a labelled variable"):
         models.logistic(survey, "cyberbullied ~ codes(age)")
+
+
+def test_domain_outside_the_indicator_population_is_suppressed(mini_codebook, mini_frame) -> None:
+    from cbss_analysis.survey import design_from_codebook
+
+    survey = Survey(mini_frame, design_from_codebook(mini_codebook), mini_codebook)
+    table = models.logistic(survey, "ever_had_sex ~ C(sex)", by="agecat", min_n=10)
+    young = table[table["agecat"] != "15-year-olds"]
+    assert young["suppressed"].all() and (young["n"] == 0).all()
+    assert list(young["term"].unique()) == ["Intercept", "C(sex)[T.Girl]"]
+    assert not table.loc[table["agecat"] == "15-year-olds", "suppressed"].any()
+
+
+def test_no_complete_respondent_is_an_error() -> None:
+    survey = _survey(CASES[0])
+    survey.data["empty"] = np.nan
+    with pytest.raises(EstimationError, match="no respondent"):
+        models.linear(survey, "api00 ~ empty")
