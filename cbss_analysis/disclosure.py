@@ -1,0 +1,53 @@
+"""Small-cell suppression of estimate tables.
+
+A row based on fewer than ``min_n`` respondents keeps its count ``n`` (and ``n_weighted``)
+but loses its estimate, standard error, confidence interval and design effect, and is marked
+``suppressed=True``. Every estimate function applies this by default (``min_n=30``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cbss_analysis.errors import EstimationError
+
+DEFAULT_MIN_N = 30
+SUPPRESSED_COLUMNS: tuple[str, ...] = ("estimate", "se", "ci_low", "ci_high", "deff")
+
+
+def suppress(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
+    """Blank the estimates of rows with fewer than ``min_n`` respondents.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An estimate table with columns ``n``, ``suppressed`` and those in ``SUPPRESSED_COLUMNS``
+        (missing ones are skipped).
+    min_n : int
+        Smallest unweighted count shown; ``0`` turns suppression off.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table (the input is not modified) with ``attrs["min_n"] = min_n``. Rows already
+        suppressed stay suppressed.
+
+    Raises
+    ------
+    EstimationError
+        If ``min_n`` is negative or not an integer, or the table has no ``n`` column.
+    """
+    if isinstance(min_n, bool) or not isinstance(min_n, (int, np.integer)) or min_n < 0:
+        raise EstimationError(f"min_n={min_n!r} must be a non-negative integer (0 turns suppression off)")
+    if "n" not in table.columns:
+        raise EstimationError("suppress: the table has no column 'n' (pass a table from cbss_analysis.estimate)")
+    out = table.copy()
+    hide = out["n"].to_numpy() < min_n
+    if "suppressed" in out.columns:
+        hide |= out["suppressed"].to_numpy(dtype=bool)
+    blanked = [c for c in SUPPRESSED_COLUMNS if c in out.columns]
+    out.loc[hide, blanked] = np.nan
+    out["suppressed"] = hide
+    out.attrs["min_n"] = int(min_n)
+    return out
