@@ -16,7 +16,9 @@ from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import Survey
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
-CASES = json.loads((REFERENCE / "models.json").read_text(encoding="utf-8"))["models"]
+ALL_CASES = json.loads((REFERENCE / "models.json").read_text(encoding="utf-8"))["models"]
+CASES = [c for c in ALL_CASES if c["data"] != "embedded"]
+EMBEDDED_CASES = [c for c in ALL_CASES if c["data"] == "embedded"]
 RTOL = 1e-8
 
 
@@ -34,18 +36,39 @@ def _r_term(term: str) -> str:
     return re.sub(r"^(?:C\()?(\w+)\)?\[T\.(.+)\]$", r"\1\2", term)
 
 
-def _fit(case: dict) -> pd.DataFrame:
+def _fit(case: dict, survey: Survey | None = None) -> pd.DataFrame:
     function = models.logistic if case["family"] == "quasibinomial" else models.linear
+    survey = survey if survey is not None else _survey(case)
     if case["domain"] is None:
-        return function(_survey(case), case["formula_py"])
+        return function(survey, case["formula_py"])
     variable, value = case["domain"]["variable"], case["domain"]["value"]
-    table = function(_survey(case), case["formula_py"], by=variable)
+    table = function(survey, case["formula_py"], by=variable)
     return table[table[variable] == value]
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Survey:
+    from cbss_analysis import paths
+    from cbss_analysis.survey import load_survey
+
+    if not paths.embedded_survey().is_file():
+        pytest.skip("the embedded synthetic survey is not built yet")
+    return load_survey()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_matches_svyglm(case: dict) -> None:
-    table = _fit(case)
+    _check_against_r(_fit(case), case)
+
+
+@pytest.mark.parametrize("case", EMBEDDED_CASES, ids=[c["id"] for c in EMBEDDED_CASES])
+def test_matches_svyglm_on_the_embedded_survey(case: dict, embedded: Survey) -> None:
+    table = _fit(case, embedded)
+    _check_against_r(table, case)
+    assert table.attrs["synthetic"] is True
+
+
+def _check_against_r(table: pd.DataFrame, case: dict) -> None:
     assert [_r_term(t) for t in table["term"]] == case["terms"]
     np.testing.assert_allclose(table["estimate"], case["coef"], rtol=RTOL)
     np.testing.assert_allclose(table["se"], case["se"], rtol=RTOL)

@@ -16,7 +16,9 @@ from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import Survey, design_from_codebook
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
-ALPHA_CASES = json.loads((REFERENCE / "models.json").read_text(encoding="utf-8"))["alpha"]
+ALL_ALPHA_CASES = json.loads((REFERENCE / "models.json").read_text(encoding="utf-8"))["alpha"]
+ALPHA_CASES = [c for c in ALL_ALPHA_CASES if c["data"] != "embedded"]
+EMBEDDED_ALPHA_CASES = [c for c in ALL_ALPHA_CASES if c["data"] == "embedded"]
 
 
 def _api_survey(name: str) -> Survey:
@@ -40,6 +42,19 @@ def test_alpha_matches_r(case: dict) -> None:
     assert row["alpha"] == pytest.approx(case["alpha"], rel=1e-10)
     assert row["n"] == case["n"] and row["n_items"] == len(case["items"])
     assert row["variables"] == ", ".join(case["items"])
+
+
+@pytest.mark.parametrize("case", EMBEDDED_ALPHA_CASES, ids=[c["id"] for c in EMBEDDED_ALPHA_CASES])
+def test_alpha_with_reverse_coded_items_matches_r_on_the_embedded_survey(case: dict) -> None:
+    from cbss_analysis import paths
+    from cbss_analysis.survey import load_survey
+
+    if not paths.embedded_survey().is_file():
+        pytest.skip("the embedded synthetic survey is not built yet")
+    table = scales.alpha(load_survey(), case["items"])
+    assert table["alpha"].iloc[0] == pytest.approx(case["alpha"], rel=1e-10)
+    assert table["n"].iloc[0] == case["n"]
+    assert table.attrs["synthetic"] is True
 
 
 def test_alpha_by_hand() -> None:

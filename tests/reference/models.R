@@ -204,6 +204,65 @@ alphas <- list(
              weighted = FALSE)
 )
 
+# The embedded synthetic survey (when present): R reads the .sav itself and computes the
+# indicators from the codebook's rules (data/codebooks/cbss_online_risk.yaml), independently of
+# cbss_analysis. Codes 99 are missing; indicators exist for 13- and 15-year-olds (agecat 2, 3):
+#   sent_sexual_image = img_sent in (2, 3);
+#   sexual_attitudes_permissive = mean of the answered att_images_ok, att_pressure_blame,
+#   att_gifts_ok codes, when at least half of them are answered.
+# The five attitude items' alpha reverse-codes att_share_wrong and att_right_no (6 - code).
+sav <- normalizePath(file.path(script_dir, "..", "..", "data", "survey", "cbss_synthetic_hbsc2018.sav"), mustWork = FALSE)
+if (file.exists(sav)) {
+  attitudes <- c("att_images_ok", "att_share_wrong", "att_pressure_blame", "att_right_no", "att_gifts_ok")
+  columns <- c("countryno", "region", "cluster", "weight", "sex", "agecat", "img_sent", attitudes)
+  raw <- haven::read_sav(sav, col_select = dplyr::all_of(columns), user_na = TRUE)
+  synth <- as.data.frame(lapply(raw, function(v) as.numeric(haven::zap_labels(haven::zap_missing(v)))))
+  coded <- c("img_sent", attitudes)
+  synth[coded] <- lapply(synth[coded], function(v) replace(v, v %in% 99, NA))
+  write_fixture(synth, "synthetic")
+
+  older <- synth$agecat %in% c(2, 3)
+  synth$sent_sexual_image <- ifelse(older, as.numeric(synth$img_sent %in% c(2, 3)), NA)
+  synth$sent_sexual_image[is.na(synth$img_sent)] <- NA
+  permissive <- as.matrix(synth[c("att_images_ok", "att_pressure_blame", "att_gifts_ok")])
+  answered <- rowSums(!is.na(permissive))
+  synth$sexual_attitudes_permissive <- ifelse(older & answered * 2 >= 3, rowMeans(permissive, na.rm = TRUE), NA)
+  synth$sex <- factor(synth$sex, levels = c(1, 2), labels = c("Boy", "Girl"))
+
+  options(survey.lonely.psu = "fail")
+  dsynth <- svydesign(id = ~cluster, strata = ~countryno + region, weights = ~weight, nest = TRUE, data = synth)
+  synthetic_case <- function(id, design, domain = NULL) {
+    formula <- sent_sexual_image ~ sexual_attitudes_permissive + sex
+    first <- svyglm(formula, design = design, family = quasibinomial(), control = tight)
+    fit <- do.call(svyglm, list(formula, design = design, family = quasibinomial(), control = tight,
+                                start = unname(coef(first))))
+    table <- summary(fit)$coefficients
+    ci <- confint(fit)
+    list(
+      id = id, data = "embedded", design = list(codebook = "cbss_synthetic"), family = "quasibinomial",
+      formula_r = "sent_sexual_image ~ sexual_attitudes_permissive + sex",
+      formula_py = "sent_sexual_image ~ sexual_attitudes_permissive + C(sex)", domain = domain,
+      terms = rownames(table), coef = unname(table[, 1]), se = unname(table[, 2]),
+      p_value = unname(table[, 4]), ci_low = unname(ci[, 1]), ci_high = unname(ci[, 2]),
+      df = fit$df.residual, design_df = degf(fit$survey.design), n = length(fit$y)
+    )
+  }
+  results <- c(results, list(
+    synthetic_case("synthetic_logistic", dsynth),
+    synthetic_case("synthetic_logistic_domain_EE", dsynth[dsynth$variables$countryno == 233000, ],
+                   list(variable = "state", value = "EE"))
+  ))
+
+  items <- synth[attitudes]
+  items$att_share_wrong <- 6 - items$att_share_wrong
+  items$att_right_no <- 6 - items$att_right_no
+  complete <- complete.cases(items)
+  alphas <- c(alphas, list(list(
+    id = "synthetic_attitudes_weighted", data = "embedded", items = attitudes, domain = NULL, weighted = TRUE,
+    weight = "weight", alpha = alpha_of(items[complete, ], synth$weight[complete]), n = sum(complete)
+  )))
+}
+
 out <- list(
   generated_by = "tests/reference/models.R",
   r_version = R.version.string,
