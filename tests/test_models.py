@@ -11,20 +11,24 @@ import pandas as pd
 import pytest
 
 from cbss_analysis import models
+from cbss_analysis.codebook import load_codebook
 from cbss_analysis.design import Design
 from cbss_analysis.errors import EstimationError
-from cbss_analysis.survey import Survey
+from cbss_analysis.survey import Survey, design_from_codebook
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 ALL_CASES = json.loads((REFERENCE / "models.json").read_text(encoding="utf-8"))["models"]
-CASES = [c for c in ALL_CASES if c["data"] != "embedded"]
-EMBEDDED_CASES = [c for c in ALL_CASES if c["data"] == "embedded"]
+CASES = [c for c in ALL_CASES if "codebook" not in c["design"]]
+SYNTHETIC_CASES = [c for c in ALL_CASES if "codebook" in c["design"]]
 RTOL = 1e-8
 
 
 def _survey(case: dict) -> Survey:
     frame = pd.read_csv(REFERENCE / "data" / case["data"], dtype={"cds": str, "stype": str})
     spec = case["design"]
+    if "codebook" in spec:
+        codebook = load_codebook(spec["codebook"])
+        return Survey(frame, design_from_codebook(codebook), codebook)
     design = Design(weight=spec["weight"], strata=spec["strata"], psu=spec["psu"], fpc=spec["fpc"], lonely_psu=spec["lonely_psu"])
     return Survey(frame, design)
 
@@ -36,9 +40,9 @@ def _r_term(term: str) -> str:
     return re.sub(r"^(?:C\()?(\w+)\)?\[T\.(.+)\]$", r"\1\2", term)
 
 
-def _fit(case: dict, survey: Survey | None = None) -> pd.DataFrame:
+def _fit(case: dict) -> pd.DataFrame:
     function = models.logistic if case["family"] == "quasibinomial" else models.linear
-    survey = survey if survey is not None else _survey(case)
+    survey = _survey(case)
     if case["domain"] is None:
         return function(survey, case["formula_py"])
     variable, value = case["domain"]["variable"], case["domain"]["value"]
@@ -46,24 +50,15 @@ def _fit(case: dict, survey: Survey | None = None) -> pd.DataFrame:
     return table[table[variable] == value]
 
 
-@pytest.fixture(scope="module")
-def embedded() -> Survey:
-    from cbss_analysis import paths
-    from cbss_analysis.survey import load_survey
-
-    if not paths.embedded_survey().is_file():
-        pytest.skip("the embedded synthetic survey is not built yet")
-    return load_survey()
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_matches_svyglm(case: dict) -> None:
     _check_against_r(_fit(case), case)
 
 
-@pytest.mark.parametrize("case", EMBEDDED_CASES, ids=[c["id"] for c in EMBEDDED_CASES])
-def test_matches_svyglm_on_the_embedded_survey(case: dict, embedded: Survey) -> None:
-    table = _fit(case, embedded)
+@pytest.mark.parametrize("case", SYNTHETIC_CASES, ids=[c["id"] for c in SYNTHETIC_CASES])
+def test_matches_svyglm_on_the_synthetic_survey(case: dict) -> None:
+    """Indicator ids through the cbss_synthetic codebook; R computed the indicators from the codes itself."""
+    table = _fit(case)
     _check_against_r(table, case)
     assert table.attrs["synthetic"] is True
 
@@ -140,8 +135,6 @@ def test_separation_is_flagged_not_estimated() -> None:
 
 
 def test_indicator_ids_and_labelled_categoricals(mini_codebook, mini_frame) -> None:
-    from cbss_analysis.survey import design_from_codebook
-
     survey = Survey(mini_frame, design_from_codebook(mini_codebook), mini_codebook)
     table = models.logistic(survey, "cyberbullied ~ age + C(sex)", by="state")
     assert list(table["term"].unique()) == ["Intercept", "age", "C(sex)[T.Girl]"]
@@ -179,8 +172,6 @@ def test_unknown_by_column() -> None:
 
 
 def test_codes_enters_a_labelled_item_as_a_number(mini_codebook, mini_frame) -> None:
-    from cbss_analysis.survey import design_from_codebook
-
     survey = Survey(mini_frame, design_from_codebook(mini_codebook), mini_codebook)
     table = models.logistic(survey, "cyberbullied ~ codes(agecat) + C(sex)", min_n=1)
     survey.data["agecat_code"] = survey.codes("agecat")
@@ -193,8 +184,6 @@ def test_codes_enters_a_labelled_item_as_a_number(mini_codebook, mini_frame) -> 
 
 
 def test_domain_outside_the_indicator_population_is_suppressed(mini_codebook, mini_frame) -> None:
-    from cbss_analysis.survey import design_from_codebook
-
     survey = Survey(mini_frame, design_from_codebook(mini_codebook), mini_codebook)
     table = models.logistic(survey, "ever_had_sex ~ C(sex)", by="agecat", min_n=10)
     young = table[table["agecat"] != "15-year-olds"]

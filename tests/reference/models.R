@@ -219,7 +219,9 @@ if (file.exists(sav)) {
   synth <- as.data.frame(lapply(raw, function(v) as.numeric(haven::zap_labels(haven::zap_missing(v)))))
   coded <- c("img_sent", attitudes)
   synth[coded] <- lapply(synth[coded], function(v) replace(v, v %in% 99, NA))
-  write_fixture(synth, "synthetic")
+  # Gzipped (about 40,000 rows): the Python test builds its Survey from this file through the
+  # cbss_synthetic codebook, so it does not change when the embedded file is regenerated.
+  write.csv(synth, gzfile(file.path(data_dir, "models_synthetic.csv.gz")), row.names = FALSE, na = "")
 
   older <- synth$agecat %in% c(2, 3)
   synth$sent_sexual_image <- ifelse(older, as.numeric(synth$img_sent %in% c(2, 3)), NA)
@@ -230,7 +232,9 @@ if (file.exists(sav)) {
   synth$sex <- factor(synth$sex, levels = c(1, 2), labels = c("Boy", "Girl"))
 
   options(survey.lonely.psu = "fail")
-  dsynth <- svydesign(id = ~cluster, strata = ~countryno + region, weights = ~weight, nest = TRUE, data = synth)
+  # Strata are country x region (svydesign's strata = ~countryno + region would mean one per stage).
+  synth$stratum <- interaction(synth$countryno, synth$region, drop = TRUE)
+  dsynth <- svydesign(id = ~cluster, strata = ~stratum, weights = ~weight, nest = TRUE, data = synth)
   synthetic_case <- function(id, design, domain = NULL) {
     formula <- sent_sexual_image ~ sexual_attitudes_permissive + sex
     first <- svyglm(formula, design = design, family = quasibinomial(), control = tight)
@@ -239,7 +243,7 @@ if (file.exists(sav)) {
     table <- summary(fit)$coefficients
     ci <- confint(fit)
     list(
-      id = id, data = "embedded", design = list(codebook = "cbss_synthetic"), family = "quasibinomial",
+      id = id, data = "models_synthetic.csv.gz", design = list(codebook = "cbss_synthetic"), family = "quasibinomial",
       formula_r = "sent_sexual_image ~ sexual_attitudes_permissive + sex",
       formula_py = "sent_sexual_image ~ sexual_attitudes_permissive + C(sex)", domain = domain,
       terms = rownames(table), coef = unname(table[, 1]), se = unname(table[, 2]),
@@ -258,7 +262,7 @@ if (file.exists(sav)) {
   items$att_right_no <- 6 - items$att_right_no
   complete <- complete.cases(items)
   alphas <- c(alphas, list(list(
-    id = "synthetic_attitudes_weighted", data = "embedded", items = attitudes, domain = NULL, weighted = TRUE,
+    id = "synthetic_attitudes_weighted", data = "models_synthetic.csv.gz", codebook = "cbss_synthetic", items = attitudes, domain = NULL, weighted = TRUE,
     weight = "weight", alpha = alpha_of(items[complete, ], synth$weight[complete]), n = sum(complete)
   )))
 }
