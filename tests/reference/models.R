@@ -56,6 +56,9 @@ clus2 <- prepare(apiclus2)
 clus1$ell_na <- clus1$ell
 clus1$ell_na[clus1$dnum %in% c(197, 413) | seq_len(nrow(clus1)) %% 10 == 0] <- NA
 
+# The high-school stratum sampled completely (fpc = its sample size): a certainty stratum.
+strat$fpc_certain <- ifelse(strat$stype == "H", sum(strat$stype == "H"), strat$fpc)
+
 # A stratified design with a lonely PSU: one high school only (PSUs are schools).
 lonely <- strat[strat$stype != "H" | seq_len(nrow(strat)) == which(strat$stype == "H")[1], ]
 
@@ -72,6 +75,11 @@ designs <- list(
     data = "models_apistrat.csv",
     spec = list(weight = "pw", strata = "stype", psu = NULL, fpc = "fpc", lonely_psu = "fail"),
     make = function() svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = strat)
+  ),
+  apistrat_certain = list(
+    data = "models_apistrat.csv",
+    spec = list(weight = "pw", strata = "stype", psu = NULL, fpc = "fpc_certain", lonely_psu = "fail"),
+    make = function() svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc_certain, data = strat)
   ),
   apiclus1 = list(
     data = "models_apiclus1.csv",
@@ -114,6 +122,8 @@ cases <- list(
        "sch_wide ~ ell + meals + stype", "sch_wide ~ ell + meals + C(stype)"),
   case("apistrat_linear", "apistrat", "gaussian",
        "api00 ~ ell + meals + mobility + stype", "api00 ~ ell + meals + mobility + C(stype)"),
+  case("apistrat_certain_linear", "apistrat_certain", "gaussian",
+       "api00 ~ ell + meals + stype", "api00 ~ ell + meals + C(stype)"),
   case("apiclus1_logistic", "apiclus1", "quasibinomial",
        "comp_imp ~ api99 + stype", "comp_imp ~ api99 + C(stype)"),
   case("apiclus1_linear", "apiclus1", "gaussian",
