@@ -59,6 +59,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from cbss_analysis.errors import EstimationError
+from cbss_analysis.variance import CERTAINTY_TOLERANCE
 
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.design import DesignArrays
@@ -424,8 +425,10 @@ def design_covariance(scores: np.ndarray, arrays: DesignArrays, in_fit: np.ndarr
     -------
     ndarray, shape (p, p)
         ``sum_h (1 - f_h) n_h / (n_h - 1) sum_i (z_hi - zbar_h)(z_hi - zbar_h)'`` over strata,
-        with PSU totals ``z_hi`` and ``n_h`` the stratum's PSUs in the full design; lonely
-        PSUs as R's ``survey.lonely.psu``.
+        with PSU totals ``z_hi`` and ``n_h`` the stratum's PSUs in the full design; certainty
+        strata (``1 - f_h < 1e-7``) contribute nothing and lonely PSUs follow R's
+        ``survey.lonely.psu`` (see the module docstring). The full matrix, where
+        :func:`cbss_analysis.variance.psu_variance` gives variances only.
     """
     p = scores.shape[1]
     totals = np.column_stack([np.bincount(arrays.psu, weights=scores[:, j], minlength=arrays.n_psus) for j in range(p)])
@@ -438,15 +441,16 @@ def design_covariance(scores: np.ndarray, arrays: DesignArrays, in_fit: np.ndarr
         centre[lonely] = 0.0
     deviations = totals - centre[arrays.psu_stratum]
     finite_population = 1.0 - arrays.fpc_fraction
+    certainty = finite_population < CERTAINTY_TOLERANCE
     scale = np.where(lonely, finite_population, finite_population * n_h / np.maximum(n_h - 1.0, 1.0))
-    scale[arrays.certainty] = 0.0
+    scale[certainty] = 0.0
     weighted = deviations * np.sqrt(scale[arrays.psu_stratum])[:, None]
     covariance = weighted.T @ weighted
     if arrays.lonely_psu == "average":
         present = np.zeros(arrays.n_strata, dtype=bool)
         present[arrays.stratum[in_fit]] = True
         n_present = int(present.sum())
-        n_ok = int((present & ~(lonely & ~arrays.certainty)).sum())
+        n_ok = int((present & ~(lonely & ~certainty)).sum())
         covariance = covariance * (n_present / n_ok) if n_ok else covariance * np.nan
     return covariance
 
