@@ -185,3 +185,17 @@ def test_timeline_from_shipped_strategy_and_published_data():
     assert any(t.startswith("1998: Riga Summit") for t in labels)
     assert "no full ban; Barnahus: no opening year found" in labels
     assert data_axes(figure)[-1].get_xlabel() == "Year"
+
+
+def test_figures_accept_the_estimate_engine_tables(mini_frame, mini_codebook):
+    estimate = pytest.importorskip("cbss_analysis.estimate")
+    from cbss_analysis.survey import Survey, design_from_codebook
+
+    survey = Survey(mini_frame, design_from_codebook(mini_codebook), mini_codebook)
+    table = estimate.proportion(survey, ["cyberbullied", "bullied_often"], by=["state", "sex"], min_n=5)
+    assert plots.estimates_by_state(table, "cyberbullied", split="sex").get_suptitle()
+    assert plots.gap_plot(table, variable="cyberbullied").get_suptitle()
+    by_state = estimate.proportion(survey, ["cyberbullied", "bullied_often"], by="state", min_n=5)
+    figure = plots.indicator_heatmap(estimate.compare(by_state))
+    assert ("Synthetic data" in caption(figure)) is survey.synthetic
+    assert data_axes(figure)[0].get_xlabel() == "State (ISO code)"

@@ -67,7 +67,7 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
     offsets = np.linspace(-0.2, 0.2, len(names)) if len(names) > 1 else np.zeros(1)
 
     figure, ax = new_figure(7.5, 1.5 + len(order) * (0.3 if len(names) == 1 else 0.42))
-    min_n = table.attrs.get("min_n", 30)
+    min_n = table.attrs.get("min_n") or 30
     handles: list[Line2D] = []
     any_hidden = False
     for index, (name, offset) in enumerate(zip(names, offsets, strict=True)):
@@ -106,9 +106,8 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
     if scale == 100:
         top = float(np.nanmax(rows.loc[shown, "ci_high"].to_numpy(float), initial=0.0)) * scale
         ax.set_xlim(0, min(100.0, max(top * 1.08, 1.0)))
-    unit = " (%)" if scale == 100 else ""
     what = variable if category is None else f"{variable}: {category}"
-    ax.set_xlabel(xlabel or f"{what}{unit}")
+    ax.set_xlabel(xlabel or tables.value_label(table, what, scale))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     split_note = f", by {split}" if split else ""
@@ -159,7 +158,7 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     position = {state: i for i, state in enumerate(order)}
 
     figure, ax = new_figure(7.5, 1.5 + 0.32 * len(order))
-    min_n = table.attrs.get("min_n", 30)
+    min_n = table.attrs.get("min_n") or 30
     complete = wide.loc[order].dropna()
     ax.hlines([position[s] for s in complete.index], complete.min(axis=1), complete.max(axis=1),
               color="#A0A0A0", linewidth=2.5, zorder=2)
@@ -178,7 +177,7 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     if scale == 100:
         ax.set_xlim(0, min(100.0, max(float(np.nanmax(wide.to_numpy(), initial=0.0)) * 1.08, 1.0)))
     what = variable if category is None else f"{variable}: {category}"
-    ax.set_xlabel(xlabel or f"{what}{' (%)' if scale == 100 else ''}")
+    ax.set_xlabel(xlabel or tables.value_label(table, what, scale))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(names))
     notes = (f"Dots: design-based estimates for {names[0]} and {names[1]}; states sorted by the gap; "
              f"'suppressed': a group with fewer than {min_n} respondents. "

@@ -56,12 +56,13 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
         cells without a difference (suppressed) are grey and hatched.
     """
     tables.require_columns(diff_table, COMPARE_COLUMNS, "indicator_heatmap")
-    frame = diff_table.assign(variable=diff_table["variable"].astype(str), state=diff_table["state"].astype(str))
+    frame = diff_table.assign(variable=_row_names(diff_table), state=diff_table["state"].astype(str))
     if frame.duplicated(["variable", "state"]).any():
         raise DataError("indicator_heatmap: more than one row per variable x state; filter the table "
                         "(e.g. one sex) first")
     if percent_points is None:
-        percent_points = diff_table.attrs.get("kind") not in ("mean", "total")
+        kind = diff_table.attrs.get("estimate_kind", diff_table.attrs.get("kind"))
+        percent_points = kind not in ("mean", "total")
     scale = 100.0 if percent_points else 1.0
     variables = list(dict.fromkeys(frame["variable"]))
     codes = [c for c in states.state_codes() if c in set(frame["state"])]
@@ -98,8 +99,28 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
     for spine in ax.spines.values():
         spine.set_visible(False)
     bar = figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
-    bar.set_label(f"Difference from regional average{f' ({unit})' if unit else ''}")
-    notes = ("Cells: state minus the regional average (unweighted mean of the states); outlined and bold: the "
-             f"{tables.ci_percent(diff_table)} confidence interval excludes zero; grey: no estimate (suppressed).")
+    short, long = _reference_text(diff_table.attrs.get("reference", "regional"))
+    bar.set_label(f"Difference from {short}{f' ({unit})' if unit else ''}")
+    notes = (f"Cells: state minus {long}; outlined and bold: the {tables.ci_percent(diff_table)} confidence "
+             "interval excludes zero; grey: no estimate (suppressed).")
     caption = caption_text(source or diff_table.attrs.get("source"), is_synthetic(diff_table, synthetic), notes)
-    return finish(figure, title or "Indicators by state: difference from the regional average", caption)
+    return finish(figure, title or f"Indicators by state: difference from {short}", caption)
+
+
+def _row_names(table: pd.DataFrame) -> pd.Series:
+    """``variable``, or ``variable: level`` for the categories of categorical variables."""
+    names = table["variable"].astype(str)
+    if "level" not in table.columns:
+        return names
+    has_level = table["level"].notna()
+    return names.where(~has_level, names + ": " + table["level"].astype(str))
+
+
+def _reference_text(reference: str) -> tuple[str, str]:
+    """Short (axis) and long (caption) wording of the comparison's reference."""
+    if reference == "regional":
+        return "the regional average", "the regional average (unweighted mean of the states)"
+    if reference == "regional_weighted":
+        return "the regional average", "the population-weighted regional average"
+    name = states.state_names().get(str(reference), str(reference))
+    return name, name

@@ -75,6 +75,14 @@ def percent_scale(table: pd.DataFrame, percent: bool | None) -> float:
     return 100.0 if percent else 1.0
 
 
+def value_label(table: pd.DataFrame, what: str, scale: float) -> str:
+    """Axis label with the unit: "x (%)" for proportions shown as %, "x (mean)" or "x (total)" otherwise."""
+    if scale == 100:
+        return f"{what} (%)"
+    kind = table.attrs.get("kind")
+    return f"{what} ({kind})" if kind in ("mean", "total") else what
+
+
 def state_label(code: str) -> str:
     """The state's English name (the code itself when it is not a member state)."""
     return states.state_names().get(str(code), str(code))
