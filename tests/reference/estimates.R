@@ -10,7 +10,8 @@
 #   design[domain, ] (rows dropped, PSU counts per stratum kept from the full design),
 #   exactly what svyby() passes to its FUN;
 # - CI for means and totals: confint(stat, df = degf(domain design)) (t quantiles);
-# - proportions: svyciprop(method = "logit" | "beta" | "mean" (= wald)) on the domain design;
+# - proportions: svyciprop(method = "logit" | "beta" | "mean" (= wald)) on the domain design
+#   (logit: the same svyglm interval with a converged fit, see logit_ci_converged());
 # - deff: svymean/svytotal(deff = "replace") and deff = TRUE (reported as deff_wor);
 # - contrasts: svyby(..., covmat = TRUE) on design[!is.na(variable), ] then svycontrast();
 #   (tconfint() in survey 4.1 pairs a single `parm` with the first SE, so CIs are taken
@@ -93,11 +94,41 @@ lonely <- lonely[, c("stratum", "psu", "w", "y", "b", "cat", "dom", "yz", "fpc_n
 datasets <- list(apistrat = apistrat_df, apiclus1 = apiclus1_df, apiclus2 = apiclus2_df,
                  lonely = lonely)
 factor_levels <- list()
-for (nm in names(datasets)) {
+for (nm in names(datasets)) {  # the embedded survey (below) is not exported
   df <- datasets[[nm]]
   write.csv(df, file.path(data_dir, paste0(nm, ".csv")), row.names = FALSE, na = "")
   facs <- names(df)[sapply(df, is.factor)]
   factor_levels[[nm]] <- setNames(lapply(facs, function(f) levels(df[[f]])), facs)
+}
+
+# The embedded synthetic survey (read from the .sav with haven; not exported: it ships in
+# data/survey). Indicators are recomputed here from their codebook rules (cbss_synthetic.yaml),
+# so the test also checks the decoding of codes and missing values.
+embedded_sav <- file.path(here, "..", "..", "data", "survey", "cbss_synthetic_hbsc2018.sav")
+if (file.exists(embedded_sav) && requireNamespace("haven", quietly = TRUE)) {
+  sav <- haven::read_sav(embedded_sav)
+  code <- function(v) as.numeric(haven::zap_labels(sav[[v]]))
+  iso2 <- c("208000" = "DK", "246000" = "FI", "352000" = "IS", "578000" = "NO", "752000" = "SE",
+            "233000" = "EE", "428000" = "LV", "440000" = "LT", "276000" = "DE", "616000" = "PL",
+            "643000" = "RU")
+  rule_in <- function(v, codes, population = TRUE) {
+    x <- code(v)
+    ifelse(is.na(x) | !population, NA, as.numeric(x %in% codes))
+  }
+  agecat <- code("agecat")
+  embedded <- data.frame(
+    cluster = code("cluster"), countryno = code("countryno"), region = code("region"),
+    weight = code("weight"), age = code("age"),
+    state = factor(iso2[as.character(code("countryno"))], levels = unname(iso2)),
+    sex = factor(c("Boy", "Girl")[code("sex")], levels = c("Boy", "Girl")),
+    agecat = factor(c("11-year-olds", "13-year-olds", "15-year-olds")[agecat],
+                    levels = c("11-year-olds", "13-year-olds", "15-year-olds")),
+    cyberbullied = rule_in("cbeenbullied", 2:5),
+    been_bullied = rule_in("beenbullied", 3:5),
+    ever_had_sex = rule_in("hadsex", 1, agecat %in% 3),
+    knows_where_to_get_help = rule_in("knows_help", 1, agecat %in% c(2, 3)))
+  embedded$stratum <- interaction(embedded$countryno, embedded$region, drop = TRUE)
+  datasets$embedded <- embedded
 }
 
 # ---------------------------------------------------------------- designs
@@ -105,7 +136,8 @@ make_design <- function(df, spec) {
   ids <- if (is.null(spec$r_ids)) {
     if (is.null(spec$psu)) ~1 else as.formula(paste0("~", spec$psu))
   } else as.formula(spec$r_ids)
-  strata <- if (is.null(spec$strata)) NULL else as.formula(paste0("~", spec$strata))
+  strata <- if (!is.null(spec$r_strata)) as.formula(spec$r_strata)
+            else if (is.null(spec$strata)) NULL else as.formula(paste0("~", spec$strata))
   fpc <- if (!is.null(spec$r_fpc)) as.formula(spec$r_fpc)
          else if (is.null(spec$fpc)) NULL else as.formula(paste0("~", spec$fpc))
   svydesign(ids = ids, strata = strata, weights = as.formula(paste0("~", spec$weight)),
@@ -128,6 +160,19 @@ one_row <- function(var, lev, dvals, est, se, ci, df_, n, nw, deff_r, deff_w) {
   list(variable = var, level = if (is.null(lev)) NA else lev, by = dvals,
        estimate = n17(est), se = n17(se), ci_low = n17(ci[1]), ci_high = n17(ci[2]),
        df = df_, n = n, n_weighted = n17(nw), deff = n17(deff_r), deff_wor = n17(deff_w))
+}
+
+# svyciprop(method = "logit") fits svyglm(y ~ 1, family = quasibinomial) with glm's default
+# convergence (epsilon = 1e-8), which leaves up to ~1e-8 relative error in the estimate and the
+# interval. The same computation with a converged fit is the reference; svyciprop's own interval
+# must agree with it to 1e-6.
+logit_ci_converged <- function(pf, sub, level, ci_default) {
+  fit <- eval(bquote(svyglm(.(pf[[2]]) ~ 1, sub, family = quasibinomial,
+                            control = glm.control(epsilon = 1e-15, maxit = 100))))
+  ci <- suppressMessages(as.numeric(plogis(confint(fit, 1, level = level, method = "Wald", ddf = degf(sub)))))
+  ok <- is.na(ci) | is.na(ci_default) | abs(ci - ci_default) <= 1e-6 * pmax(1e-300, abs(ci))
+  stopifnot(all(ok))
+  ci
 }
 
 estimate_case <- function(design, df, kind, var, by, ci_method, level) {
@@ -154,8 +199,9 @@ estimate_case <- function(design, df, kind, var, by, ci_method, level) {
         pf <- if (is.null(lev)) f else as.formula(sprintf("~as.numeric(%s == '%s')", var, lev))
         cp <- svyciprop(pf, sub, method = ci_method, level = level)
         ci <- as.vector(attr(cp, "ci"))
-        est <- as.vector(cp)
-        stopifnot(abs(est - coef(m_r)[j]) < 1e-9 * max(1, abs(est)))
+        est <- coef(m_r)[j]
+        stopifnot(abs(as.vector(cp) - est) < 1e-6 * max(1, abs(est)))
+        if (ci_method == "logit") ci <- logit_ci_converged(pf, sub, level, ci)
       } else {
         ci <- as.vector(confint(m_r, level = level, df = dfree)[j, ])
         est <- coef(m_r)[j]
@@ -259,6 +305,19 @@ add_case("lonely_fail_certainty_fpc", "lonely", modifyList(lonely_spec, list(fpc
 add_case("lonely_fail_certainty_total", "lonely", modifyList(lonely_spec, list(fpc = "fpc_cert")), "total",
          c("y"), lonely = "fail")
 
+# the embedded synthetic survey: indicators by state x sex x agecat
+embedded_spec <- list(weight = "weight", strata = list("countryno", "region"), psu = "cluster", fpc = NULL,
+                      nest = TRUE, r_strata = "~stratum")
+if (!is.null(datasets$embedded)) {
+  add_case("embedded_prop_logit", "embedded", embedded_spec, "proportion",
+           c("cyberbullied", "been_bullied", "ever_had_sex", "knows_where_to_get_help"),
+           by = c("state", "sex", "agecat"), ci = "logit",
+           note = "data/survey/cbss_synthetic_hbsc2018.sav read with haven; indicators from their codebook rules")
+  add_case("embedded_prop_beta", "embedded", embedded_spec, "proportion", c("cyberbullied"), by = "state",
+           ci = "beta")
+  add_case("embedded_mean_age", "embedded", embedded_spec, "mean", c("age", "agecat"), by = c("state", "sex"))
+}
+
 # ---------------------------------------------------------------- contrasts
 contrasts <- list()
 add_contrast <- function(id, data, spec, kind, var, by, weights, note = NULL) {
@@ -301,6 +360,15 @@ add_contrast("lonely_adjust_y_dom", "lonely", modifyList(lonely_spec, list(lonel
 add_contrast("lonely_average_y_dom", "lonely", modifyList(lonely_spec, list(lonely_psu = "average")),
              "mean", "y", "dom",
              list(a_minus_b = c(1, -1, 0), a_vs_mean = c(1 - third, -third, -third)))
+
+if (!is.null(datasets$embedded)) {
+  states <- levels(datasets$embedded$state)
+  k <- length(states)
+  vs_region <- lapply(seq_len(k), function(i) { w <- rep(-1 / k, k); w[i] <- 1 - 1 / k; w })
+  names(vs_region) <- paste0(states, "_vs_mean")
+  add_contrast("embedded_cyberbullied_state", "embedded", embedded_spec, "mean", "cyberbullied", "state",
+               c(vs_region, list(EE_minus_DK = replace(rep(0, k), match(c("EE", "DK"), states), c(1, -1)))))
+}
 
 # ---------------------------------------------------------------- write
 result <- list(
