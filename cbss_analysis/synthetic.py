@@ -202,6 +202,9 @@ _REGIONS: dict[str, int] = {"DK": 5, "FI": 5, "IS": 3, "NO": 5, "SE": 6, "EE": 4
 _GRADES: dict[str, tuple[int, int, int]] = {"IS": (6, 8, 10), "NO": (6, 8, 10)}
 _DEFAULT_GRADES: tuple[int, int, int] = (5, 7, 9)
 _CLASS_SIZE: int = 20
+_GIRL_SHARE: float = 0.505
+_MIN_PER_REGION: int = 90
+"""Fewer regions in a small state (when n is scaled down) so that each region still has classes of every age group."""
 _NOT_ASKED_LABEL: str = "Not asked (skip pattern)"
 # SPSS .sav header (sysfile-info): the creation date ("dd mmm yy") and time ("hh:mm:ss") follow the
 # 4-byte magic, 60-byte product name, five int32 fields and the float64 compression bias.
@@ -384,7 +387,7 @@ def _sample(rng: np.random.Generator, total: int) -> tuple[pd.DataFrame, np.ndar
     columns: dict[str, list[np.ndarray]] = {k: [] for k in ("state", "region", "agecat", "cluster", "base")}
     class_counter = 0
     for state_index, (code, n_state) in enumerate(zip(codes, per_state, strict=True)):
-        n_regions = max(1, min(_REGIONS[code], int(n_state) // 90))
+        n_regions = max(1, min(_REGIONS[code], int(n_state) // _MIN_PER_REGION))
         population_share = rng.dirichlet(np.full(n_regions, 3.0))
         sample_share = np.sqrt(population_share)
         region_counts = _largest_remainder(int(n_state), sample_share)
@@ -410,7 +413,7 @@ def _sample(rng: np.random.Generator, total: int) -> tuple[pd.DataFrame, np.ndar
     state_codes = np.array(codes)[state]
     countrynos = np.array([countryno[c] for c in codes])[state]
     state_first_class = pd.Series(class_index).groupby(state).transform("min").to_numpy()
-    girl = rng.random(n_rows) < 0.505
+    girl = rng.random(n_rows) < _GIRL_SHARE
     age_offset = rng.uniform(-0.15, 0.25, size=len(codes))[state]
     age = 9.5 + 2 * agecat + age_offset + np.clip(rng.normal(0.0, 0.3, n_rows), -0.8, 0.8)
     grades = np.array([_GRADES.get(c, _DEFAULT_GRADES) for c in codes])
