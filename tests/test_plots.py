@@ -126,6 +126,13 @@ def test_states_sorted_by_estimate_with_regional_line():
     assert legend == [f"Regional mean: {mean:.1f}%"]
 
 
+def test_fixed_reference_line_and_bad_reference():
+    figure = plots.estimates_by_state(estimate_table(), reference=0.2)
+    assert "Reference: 20.0%" in [t.get_text() for t in data_axes(figure)[0].get_legend().get_texts()]
+    with pytest.raises(DataError, match="reference='EE'"):
+        plots.estimates_by_state(estimate_table(), reference="EE")
+
+
 def test_gap_plot_labels_the_gap_and_suppressed_group():
     figure = plots.gap_plot(estimate_table(True), title="Gap")
     labels = texts(figure)

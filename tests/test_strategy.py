@@ -81,7 +81,8 @@ def test_indicator_links_derived_from_codebooks():
     books = [fake_codebook("a.yaml", cyberbullied=["sexual_violence", "prevention"], talk_mother=["prevention"]),
              fake_codebook("b.yaml", cyberbullied=["sexual_violence"])]
     strategy = load_strategy(codebooks=books)
-    assert strategy.indicator_links == {"cyberbullied": ("prevention", "sexual_violence"), "talk_mother": ("prevention",)}
+    assert strategy.indicator_links == {"cyberbullied": ("prevention", "sexual_violence"),
+                                        "talk_mother": ("prevention",)}
     assert strategy.indicators_for("prevention") == ("cyberbullied", "talk_mother")
     assert strategy.frame("indicator_links").shape == (3, 2)
 

@@ -55,6 +55,8 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
         Suppressed cells (and cells without an estimate) keep their row: a hollow marker and
         "suppressed (n=..)" label instead of a dot.
     """
+    if isinstance(reference, str) and reference != "regional":
+        raise DataError(f"estimates_by_state: reference={reference!r}; use 'regional', a number or None")
     keep = ["state", split] if split else ["state"]
     rows, variable = tables.select(table, variable, category, keep, "estimates_by_state")
     scale = tables.percent_scale(table, percent)
@@ -92,10 +94,9 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
             ax.axvline(value, color=line_colour, linestyle="--", linewidth=1, zorder=1)
             handles.append(Line2D([], [], color=line_colour, linestyle="--", linewidth=1, label=label))
     if reference is not None and reference != "regional":
-        if isinstance(reference, str):
-            raise DataError(f"estimates_by_state: reference={reference!r}; use 'regional', a number or None")
         ax.axvline(float(reference) * scale, color="black", linestyle=":", linewidth=1.2, zorder=1)
-        handles.append(Line2D([], [], color="black", linestyle=":", label=f"Reference: {_fmt(reference * scale, scale)}"))
+        label = f"Reference: {_fmt(reference * scale, scale)}"
+        handles.append(Line2D([], [], color="black", linestyle=":", label=label))
     if any_hidden:
         handles.append(Line2D([], [], marker="o", color=_GREY, markerfacecolor="none", linestyle="none",
                               label=f"suppressed (n < {min_n})"))
