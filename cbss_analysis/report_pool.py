@@ -104,7 +104,7 @@ def run_tasks(
                     pending.clear()
             _kill_overdue(active, on_result)
     except KeyboardInterrupt:
-        _interrupt(active)
+        _interrupt(active, on_result)
         return True
     return False
 
@@ -121,7 +121,7 @@ def _kill_overdue(active: dict[Connection, tuple[Any, RunTask, float]], on_resul
             on_result(RunResult(task.spec.id, "failed", now - started, f"killed after {task.timeout:g} s (--timeout)"))
 
 
-def _interrupt(active: dict[Connection, tuple[Any, RunTask, float]]) -> None:
+def _interrupt(active: dict[Connection, tuple[Any, RunTask, float]], on_result: Callable[[RunResult], None]) -> None:
     for process, _, _ in active.values():
         if process.is_alive() and process.pid is not None:
             try:
@@ -129,10 +129,11 @@ def _interrupt(active: dict[Connection, tuple[Any, RunTask, float]]) -> None:
             except ProcessLookupError:
                 pass
     deadline = time.monotonic() + STOP_WAIT_S
-    for connection, (process, _, _) in active.items():
+    for connection, (process, task, _) in active.items():
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.kill()
             process.join()
         connection.close()
+        on_result(RunResult(task.spec.id, "interrupted"))
     active.clear()
