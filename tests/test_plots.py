@@ -206,3 +206,9 @@ def test_figures_accept_the_estimate_engine_tables(mini_frame, mini_codebook):
     figure = plots.indicator_heatmap(estimate.compare(by_state))
     assert ("Synthetic data" in caption(figure)) is survey.synthetic
     assert data_axes(figure)[0].get_xlabel() == "State (ISO code)"
+
+
+def test_figures_display_in_jupyter_without_pyplot():
+    figure = BUILDERS["state_map"](True)
+    png = figure._repr_png_()
+    assert png.startswith(b"\x89PNG") and png == figure._repr_png_()

@@ -9,6 +9,7 @@ Jupyter displays a returned figure itself.
 from __future__ import annotations
 
 import functools
+import io
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -84,9 +85,19 @@ def styled(function: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+class CbssFigure(Figure):
+    """A matplotlib Figure that Jupyter displays as PNG even when pyplot was never imported."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        with mpl.rc_context(RC):
+            self.savefig(buffer, format="png", dpi=RC["figure.dpi"], metadata=_NO_METADATA["png"])
+        return buffer.getvalue()
+
+
 def new_figure(width: float, height: float, **subplots: Any) -> tuple[Figure, Any]:
     """A figure with constrained layout and its axes (``Figure.subplots`` keyword arguments)."""
-    figure = Figure(figsize=(width, height), layout="constrained")
+    figure = CbssFigure(figsize=(width, height), layout="constrained")
     return figure, figure.subplots(**subplots)
 
 
