@@ -135,7 +135,8 @@ def execute_notebook(spec: RunSpec, output: Path, timeout: float | None) -> None
             shutil.rmtree(kernel_folder, ignore_errors=True)
 
 
-def _error_text(exc: BaseException, timeout: float | None) -> str:
+def error_text(exc: BaseException, timeout: float | None) -> str:
+    """One line for a run's error: ``ename: evalue (cell [n])``, a timeout, or the exception."""
     if isinstance(exc, PapermillExecutionError):
         where = f" (cell [{exc.exec_count}])" if exc.exec_count else ""
         return f"{exc.ename}: {first_line(exc.evalue)}{where}"
@@ -196,7 +197,7 @@ def execute_run(task: RunTask) -> RunResult:
     except (RunTimeout, Exception) as exc:  # noqa: BLE001 - any error of a run is that run's failure
         finished = _now()
         duration = round((finished - started).total_seconds(), 3)
-        error = _error_text(exc, task.timeout)
+        error = error_text(exc, task.timeout)
         manifest.update(status="failed", finished=_iso(finished), duration_s=duration, error=error)
         _keep_failure(task, executed, manifest)
         return RunResult(spec.id, "failed", duration, error)

@@ -318,3 +318,18 @@ def test_incremental_runs_and_failures(rendered, tmp_path: Path, monkeypatch: py
 
     healed = reports.run_plan(plan, out=out, jobs=2, progress=False)
     assert healed.skipped == 3 and not (good / "failed.json").exists()
+
+
+@pytest.mark.slow
+def test_notebooks_refresh_is_deterministic(plan_dir: Path) -> None:
+    from cbss_analysis.notebooks_refresh import refresh
+
+    path = plan_dir / "01_summary.ipynb"
+    refresh(path)
+    first = path.read_bytes()
+    refresh(path)
+    assert path.read_bytes() == first
+    nb = json.loads(first)
+    assert "papermill" not in nb["metadata"] and nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert all("papermill" not in c["metadata"] and "execution" not in c["metadata"] for c in nb["cells"])
+    assert any(c.get("outputs") for c in nb["cells"])
