@@ -180,8 +180,9 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     what = variable if category is None else f"{variable}: {category}"
     ax.set_xlabel(xlabel or tables.value_label(table, what, scale))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(names))
-    notes = (f"Dots: design-based estimates for {names[0]} and {names[1]}; states sorted by the gap; "
-             f"'suppressed': a group with fewer than {min_n} respondents. "
+    suppressed_note = (f"'suppressed': a group with fewer than {min_n} respondents. "
+                       if rows["suppressed"].any() else "")
+    notes = (f"Dots: design-based estimates for {names[0]} and {names[1]}; states sorted by the gap. {suppressed_note}"
              "Confidence intervals of gaps need the design covariance (estimate.compare).")
     caption = caption_text(source or table.attrs.get("source"), is_synthetic(table, synthetic), notes)
     return finish(figure, title or f"{what}: {names[1]} vs {names[0]} by state", caption)
