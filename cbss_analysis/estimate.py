@@ -374,6 +374,7 @@ def _linearize(
 
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("estimate", "n", "n_weighted", "ss", "column", "psu", "z")}
     strata_present = np.zeros((len(columns.values), arrays.n_strata), dtype=bool)
+    variable_df = np.zeros(len(columns.values), dtype=np.int64)
     for j, values in enumerate(columns.values):
         valid = ~np.isnan(values)
         w = np.where(valid, weight, 0.0)
@@ -390,7 +391,9 @@ def _linearize(
         influence = w_centred / safe_weight[domain] if kind != "total" else wx
         z = np.bincount(cell_of_row, weights=influence, minlength=n_cells + 1)[:n_cells]
         has_rows = np.bincount(cell_of_row, weights=valid, minlength=n_cells + 1)[:n_cells] > 0
-        strata_present[j, np.unique(arrays.stratum[valid & in_domain])] = True
+        psu_present = np.bincount(arrays.psu, weights=valid, minlength=n_psus) > 0
+        strata_present[j, arrays.psu_stratum[psu_present]] = True
+        variable_df[j] = psu_present.sum() - strata_present[j].sum()
         estimate = sum_wx if kind == "total" else domain_mean
         parts["estimate"].append(np.where(n > 0, estimate, np.nan)[:n_domains])
         parts["n"].append(n[:n_domains])
@@ -425,18 +428,10 @@ def _linearize(
     table["df"] = df
     keys = table[[*TABLE_COLUMNS_BEFORE_BY, *domains.table.columns]].copy()
     keys[_ESTIMATE_INDEX] = np.arange(n_estimates)
-    valid_rows = [~np.isnan(v) for v in columns.values]
-    variable_df = np.array([_full_df(arrays, valid) for valid in valid_rows], dtype=np.int64)
     linearization = Linearization(
         arrays, keys, flat["column"], flat["psu"], flat["z"], flat["estimate"], repeat, strata_present, variable_df
     )
     return table, linearization
-
-
-def _full_df(arrays: DesignArrays, valid: np.ndarray) -> int:
-    """PSUs minus strata among the rows with a value: ``degf(subset(design, !is.na(y)))``."""
-    psus = np.unique(arrays.psu[valid])
-    return int(psus.size - np.unique(arrays.psu_stratum[psus]).size)
 
 
 def _design_effect(
