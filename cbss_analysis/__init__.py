@@ -24,11 +24,12 @@ _LAZY_ATTRIBUTES = {
     "load_strategy": ("cbss_analysis.strategy", "load_strategy"),
     "load_published": ("cbss_analysis.published", "load_published"),
     "member_states": ("cbss_analysis.states", "member_states"),
-    "record": ("cbss_analysis.record", "record"),
+    "record": ("cbss_analysis.records", "record"),
 }
 _LAZY_MODULES = {
     "estimate", "models", "scales", "disclosure", "plots", "synthetic", "reports",
     "states", "strategy", "published", "codebook", "survey", "paths", "errors",
+    "context", "overview", "tables", "notebook", "records",
 }
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -91,3 +91,31 @@ def _display_options() -> None:
     pd.set_option("display.max_rows", 60)
     pd.set_option("display.precision", 3)
     pd.set_option("display.width", 120)
+
+
+def indicator_labels(survey) -> dict[str, str]:
+    """Indicator and variable id -> label, from the survey's codebook (empty without one)."""
+    if survey.codebook is None:
+        return {}
+    labels = {name: variable.label for name, variable in survey.codebook.variables.items()}
+    labels.update({i: indicator.label for i, indicator in survey.codebook.indicators.items()})
+    return labels
+
+
+def split_available(survey, names: Sequence[str]) -> list[str]:
+    """The names (indicators or columns) that the survey can compute; prints those it cannot.
+
+    A notebook asks for everything its question needs; on a survey that lacks a module
+    (say, the CBSS online-risk items) the missing indicators are reported as not
+    available instead of stopping the notebook.
+    """
+    available = [name for name in names if survey.has(name)]
+    lacking = [name for name in names if name not in available]
+    if lacking:
+        print(f"Not available in this survey ({len(lacking)}): {', '.join(lacking)}")
+    return available
+
+
+def keep_states(table, states: Sequence[str]):
+    """Rows of a table whose ``state`` is one of ``states`` (the notebook's ``states`` parameter)."""
+    return table[table["state"].astype("string").isin(list(states))].reset_index(drop=True)

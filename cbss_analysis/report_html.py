@@ -152,21 +152,20 @@ def _exporter(with_code: bool) -> HTMLExporter:
     )
 
 
-def prepare_exporters() -> None:
-    """Build and warm both exporters now, before worker processes fork, so they inherit compiled templates."""
+def prepare_exporter(with_code: bool) -> None:
+    """Build and warm the exporter now, before worker processes fork, so they inherit compiled templates."""
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
     sample = new_notebook(cells=[
         new_markdown_cell("# Title"),
         new_code_cell("x = 1", outputs=[new_output("stream", name="stdout", text="1\n")]),
     ])
-    for with_code in (True, False):
-        _exporter(with_code).from_notebook_node(sample, resources={"cbss_header": "", "cbss_css": ""})
+    _exporter(with_code).from_notebook_node(sample, resources={"cbss_header": "", "cbss_css": ""})
 
 
 def _without_records(nb: NotebookNode) -> NotebookNode:
     """A copy of ``nb`` without the invisible record outputs (nbconvert warns it cannot show them)."""
-    from cbss_analysis.record import MIMETYPE
+    from cbss_analysis.records import MIMETYPE
 
     nb = copy.deepcopy(nb)
     for cell in nb.cells:

@@ -6,7 +6,7 @@ Keys: ``notebook``, ``run``, ``source`` (the notebook file), ``status`` (``ok``/
 ``synthetic``, ``package`` (name, version, library ``source_sha256``), ``environment``
 (Python and key package versions), ``kernel``, ``started``/``finished`` (UTC, ISO 8601),
 ``duration_s``, ``records`` (the notebook's recorded headline figures, name -> value,
-from :mod:`cbss_analysis.record`), ``files``, and
+from :mod:`cbss_analysis.records`), ``files``, and
 for a failed run ``error`` (its first line).
 """
 
@@ -28,7 +28,7 @@ def take_records(nb: Any) -> dict[str, Any]:
     They are also copied into ``nb.metadata["cbss"]["records"]`` (in place), where they
     survive clearing the outputs.
     """
-    from cbss_analysis.record import store_records_in_metadata
+    from cbss_analysis.records import store_records_in_metadata
 
     return dict(store_records_in_metadata(nb))
 

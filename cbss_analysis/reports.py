@@ -239,11 +239,12 @@ def _execute(
     plan: Plan, todo: list[RunSpec], keys: dict[str, str], inputs: Inputs, out: Path, jobs: int | None,
     with_code: bool, fail_fast: bool, timeout: float | None, progress: bool | None, summary: ReportSummary,
 ) -> bool:
-    from cbss_analysis.report_html import prepare_exporters
+    import cbss_analysis.records  # noqa: F401 - imported once here rather than in every worker
+    from cbss_analysis.report_html import prepare_exporter
     from cbss_analysis.report_pool import run_tasks
     from cbss_analysis.report_run import RunResult, RunTask
 
-    prepare_exporters()
+    prepare_exporter(with_code)
     tasks = [RunTask(run, out, _manifest_base(run, plan, inputs, keys[run.id]), with_code, timeout) for run in todo]
     bar = _progress(len(tasks), progress)
 

@@ -13,8 +13,6 @@ them into ``nb.metadata["cbss"]["records"]``, where they survive clearing the ou
 from __future__ import annotations
 
 import json
-import sys
-import types
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -144,14 +142,3 @@ def store_records_in_metadata(nb: nbformat.NotebookNode) -> dict[str, Any]:
     records = read_records(nb)
     nb.metadata.setdefault("cbss", {})["records"] = records
     return records
-
-
-class _CallableModule(types.ModuleType):
-    """Importing ``cbss_analysis.record`` binds the package attribute ``record`` to this module,
-    shadowing the function; calling the module calls :func:`record`, so both spellings work."""
-
-    def __call__(self, name: str, value: Any) -> None:
-        record(name, value)
-
-
-sys.modules[__name__].__class__ = _CallableModule
