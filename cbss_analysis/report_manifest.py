@@ -23,7 +23,7 @@ FAILED_NOTEBOOK = "failed.ipynb"
 
 
 def take_records(nb: Any) -> dict[str, Any]:
-    """The headline figures recorded in an executed notebook (``cbss_analysis.record``), name -> value.
+    """The headline figures recorded in an executed notebook (``cbss_analysis.records``), name -> value.
 
     They are also copied into ``nb.metadata["cbss"]["records"]`` (in place), where they
     survive clearing the outputs.
