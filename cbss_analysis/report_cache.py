@@ -116,8 +116,8 @@ class Inputs:
         return self._notebooks[path]
 
     def codebook(self, run: RunSpec) -> CodebookInfo:
-        """:func:`codebook_info` of a run (cached by codebook reference and notebook folder)."""
-        key = (str(run.parameters.get("codebook") or paths.DEFAULT_CODEBOOK), run.path.parent)
+        """:func:`codebook_info` of a run (cached by codebook reference or data file, and notebook folder)."""
+        key = (str(run.parameters.get("codebook") or f"default for {data_file(run)}"), run.path.parent)
         if key not in self._codebooks:
             self._codebooks[key] = codebook_info(run)
         return self._codebooks[key]
@@ -169,13 +169,23 @@ class CodebookInfo:
     synthetic: bool
 
 
+def default_codebook(run: RunSpec) -> str:
+    """The codebook a notebook picks when its ``codebook`` parameter is None (``survey.default_codebook_for``)."""
+    data = data_file(run)
+    if data == paths.embedded_survey().resolve():
+        return paths.DEFAULT_CODEBOOK
+    from cbss_analysis.survey import default_codebook_for
+
+    return default_codebook_for(data)
+
+
 def codebook_info(run: RunSpec) -> CodebookInfo:
-    """The codebook a run uses (its ``codebook`` parameter or the default) and the files it includes.
+    """The codebook a run uses (its ``codebook`` parameter or the one chosen from the data file) and its includes.
 
     Included codebooks are looked up by name beside the including file, then in the
     package's codebook folder.
     """
-    reference = run.parameters.get("codebook") or paths.DEFAULT_CODEBOOK
+    reference = run.parameters.get("codebook") or default_codebook(run)
     root = _codebook_path(str(reference), None, run)
     files: list[Path] = []
     queue = [root]
