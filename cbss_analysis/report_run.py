@@ -37,6 +37,7 @@ from cbss_analysis.report_manifest import (
 from cbss_analysis.report_plan import RunSpec
 
 STARTUP_ATTEMPTS = 3
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class RunTimeout(BaseException):
@@ -60,6 +61,7 @@ class RunTask:
     manifest: dict[str, Any] = field(default_factory=dict)
     with_code: bool = False
     timeout: float | None = None
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,16 @@ def _keep_failure(task: RunTask, executed: Path, manifest: dict[str, Any]) -> No
 def execute_run(task: RunTask) -> RunResult:
     """Execute one run end to end (in a worker process) and return its outcome.
 
+    ``threads`` caps the kernel's BLAS/OpenMP threads (unless the environment already does),
+    so that parallel kernels share the cores instead of oversubscribing them.
     ``KeyboardInterrupt`` is turned into an ``interrupted`` result that leaves nothing
     behind; ``RunTimeout`` (raised by the worker's timer) and every other error into a
     ``failed`` result whose error notebook is kept.
     """
     spec = task.spec
+    if task.threads:
+        for variable in THREAD_VARIABLES:
+            os.environ.setdefault(variable, str(task.threads))
     names = output_names(spec)
     tmp = task.out / spec.notebook / f"{TMP_PREFIX}{spec.run}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)

@@ -245,7 +245,10 @@ def _execute(
     from cbss_analysis.report_run import RunResult, RunTask
 
     prepare_exporter(with_code)
-    tasks = [RunTask(run, out, _manifest_base(run, plan, inputs, keys[run.id]), with_code, timeout) for run in todo]
+    workers = min(jobs or os.cpu_count() or 1, len(todo))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    tasks = [RunTask(run, out, _manifest_base(run, plan, inputs, keys[run.id]), with_code, timeout, threads)
+             for run in todo]
     bar = _progress(len(tasks), progress)
 
     def on_result(result: RunResult) -> None:
@@ -256,7 +259,7 @@ def _execute(
         bar.set_postfix_str(f"{result.id} {result.status}")
 
     try:
-        interrupted = run_tasks(tasks, jobs or os.cpu_count() or 1, on_result, fail_fast)
+        interrupted = run_tasks(tasks, workers, on_result, fail_fast)
     finally:
         bar.close()
     for run in todo:
