@@ -246,6 +246,8 @@ def _estimate(
     for column in by_columns:
         if column not in survey.data.columns:
             raise EstimationError(f"{kind}: by column {column!r} is not in the survey")
+        if column in (*TABLE_COLUMNS_BEFORE_BY, *TABLE_COLUMNS_AFTER_BY):
+            raise EstimationError(f"{kind}: by column {column!r} has the name of a result column; rename it")
     columns = _analysis_columns(survey, names, kind)
     domains = _domains(survey.data, by_columns)
     arrays = survey.design_arrays()
@@ -388,8 +390,10 @@ def _linearize(
         centred = x - domain_mean[domain]
         w_centred = w * centred
         ss = np.bincount(domain, weights=w_centred * centred, minlength=n_domains + 1)
-        influence = w_centred / safe_weight[domain] if kind != "total" else wx
-        z = np.bincount(cell_of_row, weights=influence, minlength=n_cells + 1)[:n_cells]
+        if kind == "total":
+            z = np.bincount(cell_of_row, weights=wx, minlength=n_cells + 1)[:n_cells]
+        else:
+            z = np.bincount(cell_of_row, weights=w_centred, minlength=n_cells + 1)[:n_cells] / safe_weight[cell_domain]
         has_rows = np.bincount(cell_of_row, weights=valid, minlength=n_cells + 1)[:n_cells] > 0
         psu_present = np.bincount(arrays.psu, weights=valid, minlength=n_psus) > 0
         strata_present[j, arrays.psu_stratum[psu_present]] = True
