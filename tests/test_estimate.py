@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cbss_analysis import estimate, intervals
-from cbss_analysis.design import Design
-from cbss_analysis.errors import EstimationError
+from cbss_analysis import estimate, intervals, variance
+from cbss_analysis.design import Design, DesignArrays
+from cbss_analysis.errors import DesignError, EstimationError
 from cbss_analysis.survey import Survey
 
 DATA = Path(__file__).resolve().parent / "reference" / "data"
@@ -249,3 +249,47 @@ def test_holm_matches_r_p_adjust() -> None:
     adjusted = estimate.holm(np.array([0.01, 0.04, 0.03, 0.005, np.nan, 0.5]))
     np.testing.assert_allclose(adjusted[[0, 1, 2, 3, 5]], [0.04, 0.09, 0.09, 0.025, 0.5], rtol=1e-15)
     assert np.isnan(adjusted[4])
+
+
+# --------------------------------------------------------------------------- variance core
+
+
+def toy_arrays(rule: str, fraction: float = 0.0) -> DesignArrays:
+    """Stratum 0 with PSUs 0, 1, 2; stratum 1 with the single PSU 3."""
+    return DesignArrays(
+        weight=np.ones(4), stratum=np.array([0, 0, 0, 1]), psu=np.arange(4), psu_stratum=np.array([0, 0, 0, 1]),
+        n_psu=np.array([3, 1]), fpc_fraction=np.array([fraction, 0.0]), certainty=np.array([False, False]),
+        lonely_psu=rule,
+    )
+
+
+@pytest.mark.parametrize(
+    "rule,expected",
+    [("adjust", 21.0 + 16.0), ("remove", 21.0), ("certainty", 21.0), ("average", 42.0)],
+)
+def test_lonely_psu_rules_by_hand(rule: str, expected: float) -> None:
+    """PSU totals 1, 2, 6 in stratum 0: 3/2 * (4 + 1 + 9) = 21; lonely PSU total 4: adjust adds 4^2,
+    remove/certainty add 0, average doubles the one other stratum (2 strata / 1 with variance)."""
+    variance_ = variance.psu_variance(
+        np.zeros(4, dtype=np.int64), np.arange(4), np.array([1.0, 2.0, 6.0, 4.0]), 1, toy_arrays(rule)
+    )
+    assert variance_[0] == pytest.approx(expected, rel=1e-15)
+
+
+def test_fpc_and_absent_psus_by_hand() -> None:
+    """f = 1 - 0.5 halves stratum 0; a PSU without domain members counts as a zero total:
+    totals 1, 2, (0): centre 1, squares 0 + 1 + 1 = 2, times 3/2."""
+    arrays = toy_arrays("remove", fraction=0.5)
+    full = variance.psu_variance(np.zeros(3, dtype=np.int64), np.arange(3), np.array([1.0, 2.0, 6.0]), 1, arrays)
+    assert full[0] == pytest.approx(0.5 * 21.0, rel=1e-15)
+    domain = variance.psu_variance(np.zeros(2, dtype=np.int64), np.arange(2), np.array([1.0, 2.0]), 1, toy_arrays("remove"))
+    assert domain[0] == pytest.approx(3.0, rel=1e-15)
+    assert variance.degrees_of_freedom(np.zeros(2, dtype=np.int64), np.arange(2), 1, arrays)[0] == 1
+
+
+def test_lonely_psu_fail() -> None:
+    with pytest.raises(DesignError, match="only one PSU"):
+        variance.psu_variance(np.zeros(4, dtype=np.int64), np.arange(4), np.ones(4), 1, toy_arrays("fail"))
+    frame = pd.read_csv(DATA / "lonely.csv")
+    with pytest.raises(DesignError, match="s5"):
+        Survey(frame, Design(weight="w", strata="stratum", psu="psu", nest=True))
