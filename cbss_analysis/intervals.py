@@ -40,9 +40,12 @@ def proportion_interval(
     method : {"logit", "beta", "wilson", "wald"}
         - ``logit`` (R ``svyciprop(method = "logit")``): ``expit(logit(p) -/+ t * se / (p (1 - p)))``;
           the intercept of ``svyglm(y ~ 1, family = quasibinomial)`` is ``logit(p)`` with that SE.
+          At ``p`` = 0 or 1 the interval is ``[p, p]`` (R's unconverged fit gives about that).
         - ``beta`` (Korn & Graubard 1998; R ``svyciprop(method = "beta")``): effective sample
           size ``m = p (1 - p) / se^2 * (t_{n-1} / t_{df})^2`` with ``n`` the domain's rows, then
-          ``[qbeta(a/2, m p, m (1 - p) + 1), qbeta(1 - a/2, m p + 1, m (1 - p))]``.
+          ``[qbeta(a/2, m p, m (1 - p) + 1), qbeta(1 - a/2, m p + 1, m (1 - p))]``. At ``p`` = 0
+          or 1 (``se = 0``), where R gives NaN, ``p (1 - p) / se^2`` is replaced by ``n``
+          (the Clopper-Pearson interval on ``n``, with the same df factor; R's ``qbeta(q, 0, b) = 0``).
         - ``wilson``: the Wilson score interval with the Kish effective sample size
           ``m = p (1 - p) / se^2`` (``m = n`` when ``se = 0``) and ``t = t_{df}``:
           ``(p + t^2 / (2m) -/+ t * sqrt(p (1 - p) / m + t^2 / (4 m^2))) / (1 + t^2 / m)``.
@@ -68,14 +71,17 @@ def proportion_interval(
         if method == "logit":
             half = t * se / (p * (1.0 - p))
             centre = special.logit(p)
-            return special.expit(centre - half), special.expit(centre + half)
+            degenerate = (p == 0.0) | (p == 1.0)
+            low = np.where(degenerate, p, special.expit(centre - half))
+            high = np.where(degenerate, p, special.expit(centre + half))
+            return low, high
         if method == "beta":
             alpha = 1.0 - level
             t_n = stats.t.ppf(alpha / 2.0, np.where(n > 1, n - 1.0, np.nan))
             t_df = -t
-            m = p * (1.0 - p) / se**2 * (t_n / t_df) ** 2
-            low = stats.beta.ppf(alpha / 2.0, m * p, m * (1.0 - p) + 1.0)
-            high = stats.beta.ppf(1.0 - alpha / 2.0, m * p + 1.0, m * (1.0 - p))
+            m = np.where(se > 0, p * (1.0 - p) / se**2, n) * (t_n / t_df) ** 2
+            low = np.where(p == 0.0, 0.0, stats.beta.ppf(alpha / 2.0, m * p, m * (1.0 - p) + 1.0))
+            high = np.where(p == 1.0, 1.0, stats.beta.ppf(1.0 - alpha / 2.0, m * p + 1.0, m * (1.0 - p)))
             return low, high
         m = np.where(se > 0, p * (1.0 - p) / se**2, n)
         t2m = t**2 / m

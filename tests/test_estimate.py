@@ -293,3 +293,15 @@ def test_lonely_psu_fail() -> None:
     frame = pd.read_csv(DATA / "lonely.csv")
     with pytest.raises(DesignError, match="s5"):
         Survey(frame, Design(weight="w", strata="stratum", psu="psu", nest=True))
+
+
+def test_proportion_intervals_at_zero_and_one() -> None:
+    """p = 0 or 1 (se = 0): logit gives [p, p] as R's svyciprop about does; beta, where R gives NaN,
+    is Clopper-Pearson on n (upper bound 1 - (a/2)^(1/n) at p = 0 when df = n - 1)."""
+    p, se, df, n = np.array([0.0, 1.0]), np.zeros(2), np.array([19, 19]), np.array([20, 20])
+    low, high = intervals.proportion_interval("logit", p, se, df, n, 0.95)
+    assert list(low) == [0.0, 1.0] and list(high) == [0.0, 1.0]
+    low, high = intervals.proportion_interval("beta", p, se, df, n, 0.95)
+    assert low[0] == 0.0 and high[1] == 1.0
+    assert high[0] == pytest.approx(1 - 0.025 ** (1 / 20), rel=1e-12)
+    assert low[1] == pytest.approx(0.025 ** (1 / 20), rel=1e-12)
