@@ -116,6 +116,6 @@ def split_available(survey, names: Sequence[str]) -> list[str]:
     return available
 
 
-def keep_states(table, states: Sequence[str]):
-    """Rows of a table whose ``state`` is one of ``states`` (the notebook's ``states`` parameter)."""
-    return table[table["state"].astype("string").isin(list(states))].reset_index(drop=True)
+def keep_states(table, states: Sequence[str], column: str = "state"):
+    """Rows of a table whose ISO2 code in ``column`` is one of ``states`` (the notebook's ``states`` parameter)."""
+    return table[table[column].astype("string").isin(list(states))].reset_index(drop=True)

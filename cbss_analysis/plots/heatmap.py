@@ -76,7 +76,9 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
     limit = float(np.nanmax(np.abs(values.to_numpy()), initial=0.0)) or 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     cmap = mpl.colormaps[DIVERGING_CMAP]
-    width = 2.6 + 0.62 * len(codes)
+    row_labels = [(labels or {}).get(v, v) for v in variables]
+    label_inches = 0.075 * max((len(text) for text in row_labels), default=0)  # ~7.5 pt per character of tick text
+    width = label_inches + 1.9 + 0.62 * len(codes)
     figure, ax = new_figure(max(width, 6.0), 1.9 + 0.42 * len(variables))
     image = ax.imshow(np.ma.masked_invalid(values.to_numpy()), cmap=cmap, norm=norm, aspect="auto")
     unit = "pp" if percent_points else ""
@@ -92,7 +94,7 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
         if bold:
             ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="black", linewidth=1.4))
     ax.set_xticks(range(len(codes)), labels=codes)
-    ax.set_yticks(range(len(variables)), labels=[(labels or {}).get(v, v) for v in variables])
+    ax.set_yticks(range(len(variables)), labels=row_labels)
     ax.tick_params(length=0)
     ax.set_xlabel("State (ISO code)")
     ax.set_ylabel("Indicator")
