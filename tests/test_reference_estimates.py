@@ -124,8 +124,9 @@ def test_compare_matches_svycontrast(contrast_set: dict, contrast: dict) -> None
     table = kind(survey, contrast_set["variable"], by=contrast_set["by"], min_n=0)
     weights = contrast["weights"]
     target, others = _as_comparison(weights)
-    if others == "regional":
-        result = estimate.compare(table, reference="regional", by=contrast_set["by"])
+    if contrast["name"].endswith("_vs_weighted_3_1_1"):
+        population = {"E": 3.0, "H": 1.0, "M": 1.0}
+        result = estimate.compare(table, reference="regional_weighted", by=contrast_set["by"], population=population)
     else:
         result = estimate.compare(table, reference=others, by=contrast_set["by"])
     got = result.loc[result[contrast_set["by"]].astype(str) == target].iloc[0]
@@ -134,7 +135,7 @@ def test_compare_matches_svycontrast(contrast_set: dict, contrast: dict) -> None
 
 
 def _as_comparison(weights: dict) -> tuple[str, str]:
-    """Read an R contrast as (domain, reference): pairwise 'a - b' or 'a - mean of all'."""
+    """Read an R contrast as (domain, reference): pairwise 'a - b' or 'a - (weighted) mean of all'."""
     positive = [k for k, v in weights.items() if v > 0]
     negative = [k for k, v in weights.items() if v < 0]
     if len(negative) == 1 and weights[positive[0]] == 1:

@@ -349,7 +349,9 @@ third <- 1 / 3
 vs_mean <- list(E_vs_mean = c(1 - third, -third, -third), H_vs_mean = c(-third, 1 - third, -third),
                 M_vs_mean = c(-third, -third, 1 - third))
 pairs <- list(E_minus_H = c(1, -1, 0), E_minus_M = c(1, 0, -1), H_minus_M = c(0, 1, -1))
-add_contrast("apiclus1_api00_stype", "apiclus1", clus1, "mean", "api00", "stype", c(pairs, vs_mean),
+weighted_311 <- list(E_vs_weighted_3_1_1 = c(1 - 3 / 5, -1 / 5, -1 / 5),
+                     H_vs_weighted_3_1_1 = c(-3 / 5, 1 - 1 / 5, -1 / 5))
+add_contrast("apiclus1_api00_stype", "apiclus1", clus1, "mean", "api00", "stype", c(pairs, vs_mean, weighted_311),
              note = "design doc: E minus H has SE 30.03 with covariance, 44.11 without")
 add_contrast("apiclus1_prop_stype", "apiclus1", clus1, "mean", "sch_wide01", "stype", c(pairs, vs_mean))
 add_contrast("apistrat_api00_stype", "apistrat", strat, "mean", "api00", "stype", c(pairs, vs_mean))
