@@ -542,7 +542,7 @@ def compare(
         linearization.arrays, strata_present=linearization.strata_present[variable],
     )
     has_reference = rows.groupby("_group")["_weight"].transform("sum").to_numpy() > 0
-    blank = rows["_suppressed"].to_numpy() | ~has_reference
+    blank = ~rows["_available"].to_numpy() | ~has_reference
     difference = np.where(blank, np.nan, contrast @ theta)
     se = np.where(blank, np.nan, np.sqrt(var))
     df = linearization.variable_df[variable]
@@ -550,7 +550,7 @@ def compare(
         p_value = np.where(se > 0, 2.0 * stats.t.sf(np.abs(difference / se), np.where(df > 0, df, np.nan)), np.nan)
     low, high = intervals.wald(difference, se, df, level)
     out = rows[[*TABLE_COLUMNS_BEFORE_BY, *by_columns]].copy()
-    out["estimate"] = np.where(rows["_suppressed"].to_numpy(), np.nan, theta[index])
+    out["estimate"] = np.where(rows["_available"].to_numpy(), theta[index], np.nan)
     out["reference"] = np.where(has_reference, theta[index] - contrast @ theta, np.nan)
     out["difference"] = difference
     out["se"] = se
@@ -600,7 +600,8 @@ def _matched_rows(table: pd.DataFrame, linearization: Linearization, by_columns:
     if rows[_ESTIMATE_INDEX].isna().any():
         raise EstimationError("compare: some rows of the table do not belong to the estimate it was made from")
     rows[_ESTIMATE_INDEX] = rows[_ESTIMATE_INDEX].astype(np.int64)
-    rows["_suppressed"] = rows["_suppressed"].astype(bool) | np.isnan(linearization.estimate[rows[_ESTIMATE_INDEX]])
+    rows["_suppressed"] = rows["_suppressed"].astype(bool)
+    rows["_available"] = ~rows["_suppressed"] & ~np.isnan(linearization.estimate[rows[_ESTIMATE_INDEX]])
     return rows.sort_values("_row").reset_index(drop=True)
 
 
@@ -615,8 +616,8 @@ def _contrast_matrix(rows: pd.DataFrame, n_estimates: int) -> sparse.csr_matrix:
 
 
 def _reference_weights(rows: pd.DataFrame, reference: str, by: str, population: Mapping[str, float] | None) -> np.ndarray:
-    """Weight of each row in its group's reference value (0 for suppressed rows), summing to 1 per group."""
-    available = ~rows["_suppressed"].to_numpy()
+    """Weight of each row in its group's reference value (0 for suppressed or empty rows), summing to 1 per group."""
+    available = rows["_available"].to_numpy()
     labels = rows[by].astype(str).to_numpy()
     if reference == "regional":
         raw = available.astype(np.float64)

@@ -212,6 +212,16 @@ def test_compare_keeps_suppressed_rows_suppressed(clus1: Survey) -> None:
     np.testing.assert_allclose(result.loc[~hidden, "reference"], shown.mean(), rtol=1e-12)
 
 
+def test_compare_leaves_empty_domains_out_of_the_reference() -> None:
+    frame = pd.read_csv(DATA / "lonely.csv")
+    survey = Survey(frame, Design(weight="w", strata="stratum", psu="psu", nest=True, lonely_psu="adjust"))
+    table = estimate.mean(survey, "yz", by="dom", min_n=0)
+    result = estimate.compare(table, reference="regional", by="dom")
+    assert not result["suppressed"].any()
+    assert np.isnan(result.loc[2, "difference"])
+    np.testing.assert_allclose(result.loc[:1, "reference"], table.loc[:1, "estimate"].mean(), rtol=1e-12)
+
+
 def test_compare_groups_by_the_other_by_columns(clus1: Survey) -> None:
     table = estimate.proportion(clus1, "api_up", by=["region", "stype"], min_n=0)
     result = estimate.compare(table, reference="regional", by="stype")
