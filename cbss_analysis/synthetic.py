@@ -569,7 +569,9 @@ def write_sav(frame: pd.DataFrame, path: str | Path, codebook: Codebook | None =
     user-missing values and measurement levels come from the codebook; the file is
     zlib-compressed (SPSS "zsav" format, read by SPSS 21+ and pyreadstat). The header's
     creation date and time are overwritten with a fixed stamp after writing so that the
-    same frame always gives the same bytes.
+    same frame always gives the same bytes. The file is written beside ``path`` under a
+    temporary name and moved into place only when complete, so an existing file is never
+    left half-overwritten.
 
     Parameters
     ----------
@@ -599,18 +601,23 @@ def write_sav(frame: pd.DataFrame, path: str | Path, codebook: Codebook | None =
             missing[column] = list(variable.missing)
         measure[column] = {"ordinal": "ordinal", "numeric": "scale", "weight": "scale"}.get(variable.type, "nominal")
         formats[column] = _spss_format(frame[column])
-    pyreadstat.write_sav(
-        frame,
-        str(path),
-        file_label=file_label(frame.attrs.get("seed", SEED)),
-        column_labels=labels,
-        compress=True,
-        variable_value_labels=value_labels,
-        missing_ranges=missing,
-        variable_measure=measure,
-        variable_format=formats,
-    )
-    _fix_sav_timestamp(path)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        pyreadstat.write_sav(
+            frame,
+            str(partial),
+            file_label=file_label(frame.attrs.get("seed", SEED)),
+            column_labels=labels,
+            compress=True,
+            variable_value_labels=value_labels,
+            missing_ranges=missing,
+            variable_measure=measure,
+            variable_format=formats,
+        )
+        _fix_sav_timestamp(partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
