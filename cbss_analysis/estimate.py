@@ -145,7 +145,7 @@ def proportion(
         of :func:`mean`.
     """
     if ci not in intervals.PROPORTION_METHODS:
-        raise EstimationError(f"ci={ci!r} is not one of {', '.join(intervals.PROPORTION_METHODS)}")
+        raise EstimationError(f"proportion: ci={ci!r} is not one of {', '.join(intervals.PROPORTION_METHODS)}")
     return _estimate(survey, variables, by, "proportion", ci, level, min_n, deff)
 
 
