@@ -333,3 +333,61 @@ def test_notebooks_refresh_is_deterministic(plan_dir: Path) -> None:
     assert "papermill" not in nb["metadata"] and nb["metadata"]["kernelspec"]["name"] == "python3"
     assert all("papermill" not in c["metadata"] and "execution" not in c["metadata"] for c in nb["cells"])
     assert any(c.get("outputs") for c in nb["cells"])
+
+
+def test_html_embeds_figures_and_escapes_outputs() -> None:
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from cbss_analysis.report_html import export_html
+
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    nb = new_notebook(cells=[new_code_cell("plot()", outputs=[
+        new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
+        new_output("stream", name="stdout", text="<b>x</b>\n"),
+    ])])
+    page = export_html(nb, {"notebook": "n", "run": "r", "synthetic": False})
+    assert f'src="data:image/png;base64,{png}"' in page
+    assert "<b>x</b>" not in page and "SYNTHETIC DATA" not in page and "plot()" not in page
+
+
+def _sleepy_plan(folder: Path) -> Path:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell("seconds = 0  # how long to sleep", metadata={"tags": ["parameters"]}),
+                             new_code_cell("import time\ntime.sleep(seconds)")])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "sleep.ipynb")
+    return write_plan(folder, "reports:\n  - notebook: sleep\n")
+
+
+@pytest.mark.slow
+def test_timeout_and_ctrl_c_leave_the_last_good_output(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    plan = _sleepy_plan(tmp_path)
+    out = tmp_path / "out"
+    common = ["--plan", str(plan), "--out", str(out), "--jobs", "1"]
+    runner = ("import sys, argparse; from cbss_analysis import reports; p = argparse.ArgumentParser(); "
+              "reports.add_report_arguments(p); sys.exit(reports.run_report_command(p.parse_args(sys.argv[1:])))")
+    good = out / "sleep" / "default"
+    assert subprocess.run([sys.executable, "-c", runner, *common], capture_output=True).returncode == 0
+    before = {p.name: p.read_bytes() for p in good.iterdir()}
+
+    slow = subprocess.run([sys.executable, "-c", runner, *common, "--param", "seconds=30", "--timeout", "2"],
+                          capture_output=True, text=True)
+    assert slow.returncode == 1 and "timed out after 2 s" in slow.stderr
+    assert {p.name: p.read_bytes() for p in good.iterdir() if p.name in before} == before
+
+    process = subprocess.Popen([sys.executable, "-c", runner, *common, "--param", "seconds=31"],
+                               start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, _ = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in stdout
+    assert {p.name: p.read_bytes() for p in good.iterdir() if p.name in before} == before
+    assert not list(out.rglob(".tmp-*")) and not list(out.rglob(".old-*"))
+    assert "interrupted" in (out / "index.html").read_text()
