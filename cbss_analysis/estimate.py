@@ -34,6 +34,7 @@ Conventions, each as in R:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -175,8 +176,7 @@ def total(
 class Linearization:
     """The per-PSU influence totals behind an estimate table, kept for :func:`compare`.
 
-    Stored in ``table.attrs["linearization"]``. Equality is identity and deep copies share
-    the arrays (pandas copies ``attrs`` on every operation; the arrays are never modified).
+    Carried in ``table.attrs["linearization"]`` by a :class:`LinearizationRef`.
 
     Attributes
     ----------
@@ -206,8 +206,31 @@ class Linearization:
     strata_present: np.ndarray
     variable_df: np.ndarray
 
-    def __deepcopy__(self, memo: dict) -> Linearization:
+
+class LinearizationRef(str):
+    """The ``attrs`` value that carries a :class:`Linearization`.
+
+    A string (a unique label) so that pandas can still write ``attrs`` as JSON (``to_parquet``
+    does; the label is what gets written), equal only to itself (so ``pd.concat`` of two
+    different tables drops it rather than mixing them up), and shared, not copied, by the deep
+    copies that pandas makes of ``attrs`` on every operation (the arrays are never modified).
+    """
+
+    linearization: Linearization
+
+    def __new__(cls, linearization: Linearization) -> LinearizationRef:
+        ref = super().__new__(cls, f"cbss_analysis.estimate linearization {uuid.uuid4().hex}")
+        ref.linearization = linearization
+        return ref
+
+    def __copy__(self) -> LinearizationRef:
         return self
+
+    def __deepcopy__(self, memo: dict) -> LinearizationRef:
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (LinearizationRef, (self.linearization,))
 
 
 @dataclass(frozen=True)
@@ -263,7 +286,7 @@ def _estimate(
     table = table[[*TABLE_COLUMNS_BEFORE_BY, *by_columns, *TABLE_COLUMNS_AFTER_BY]]
     table.attrs.update(
         {"synthetic": bool(survey.synthetic), "kind": kind, "level": float(level), "by": list(by_columns),
-         LINEARIZATION_ATTR: linearization}
+         LINEARIZATION_ATTR: LinearizationRef(linearization)}
     )
     if ci is not None:
         table.attrs["ci"] = ci
@@ -517,9 +540,10 @@ def compare(
         The table carries no linearisation (not made by this module), ``by`` is not one of its
         by columns, the reference value is unknown, or ``level`` is outside (0, 1).
     """
-    linearization = table.attrs.get(LINEARIZATION_ATTR)
-    if not isinstance(linearization, Linearization):
+    ref = table.attrs.get(LINEARIZATION_ATTR)
+    if not isinstance(ref, LinearizationRef):
         raise EstimationError("compare: the table has no design information; pass a table from estimate.mean/proportion/total")
+    linearization = ref.linearization
     by_columns = [c for c in linearization.keys.columns if c not in (*TABLE_COLUMNS_BEFORE_BY, _ESTIMATE_INDEX)]
     if by not in by_columns:
         raise EstimationError(f"compare: by={by!r} is not a by column of the table (by columns: {by_columns})")

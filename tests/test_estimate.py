@@ -6,6 +6,7 @@ Agreement with R is in test_reference_estimates.py; these tests pin the behaviou
 from __future__ import annotations
 
 import copy
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -239,6 +240,18 @@ def test_compare_works_on_filtered_tables_and_survives_copies(clus1: Survey) -> 
     assert copy.deepcopy(table).attrs["linearization"] is table.attrs["linearization"]
     joined = pd.concat([table, table])
     assert len(joined) == 12
+
+
+def test_tables_survive_parquet_pickle_and_concat(clus1: Survey, tmp_path: Path) -> None:
+    """attrs stay JSON-writable (to_parquet), pickling keeps compare working, and concatenating
+    two different estimates drops the design link instead of mixing them up."""
+    table = estimate.mean(clus1, "api00", by="stype", min_n=0)
+    table.to_parquet(tmp_path / "t.parquet")
+    assert pd.read_parquet(tmp_path / "t.parquet")["estimate"].tolist() == table["estimate"].tolist()
+    restored = pickle.loads(pickle.dumps(table))
+    pd.testing.assert_frame_equal(estimate.compare(restored, by="stype"), estimate.compare(table, by="stype"))
+    other = estimate.mean(clus1, "api00", by="stype", min_n=0)
+    assert "linearization" not in pd.concat([table, other]).attrs
 
 
 def test_compare_needs_an_estimate_table() -> None:
