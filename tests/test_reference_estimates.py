@@ -6,6 +6,7 @@ relative. R is not needed to run these tests.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cbss_analysis import estimate, load_survey
+from cbss_analysis import estimate, load_survey, paths
 from cbss_analysis.design import Design
 from cbss_analysis.survey import Survey
 
@@ -42,6 +43,10 @@ def embedded_survey() -> Survey:
 def reference_survey(data: str, spec: dict) -> Survey:
     """The survey of a reference case; ``embedded`` is the shipped synthetic survey (R read the .sav)."""
     if data == "embedded":
+        current = hashlib.md5(paths.embedded_survey().read_bytes()).hexdigest()
+        assert current == RESULTS["embedded_md5"], (
+            "the embedded survey changed since the R reference was made: run Rscript tests/reference/estimates.R"
+        )
         return embedded_survey()
     design = Design(
         weight=spec["weight"], strata=spec.get("strata"), psu=spec.get("psu"), fpc=spec.get("fpc"),

@@ -378,6 +378,7 @@ result <- list(
   r_version = R.version.string,
   survey_version = as.character(packageVersion("survey")),
   factor_levels = factor_levels,
+  embedded_md5 = if (is.null(datasets$embedded)) NA else unname(tools::md5sum(embedded_sav)),
   cases = cases,
   contrasts = contrasts)
 writeLines(toJSON(result, json_verbatim = TRUE, auto_unbox = TRUE, na = "null", null = "null",
