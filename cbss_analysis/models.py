@@ -58,6 +58,7 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
+from cbss_analysis.domains import domain_rows
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.variance import CERTAINTY_TOLERANCE
 
@@ -185,7 +186,7 @@ def _regression(
     context = _formula_context(survey)
     all_terms = _design_matrix(frame, formula, complete, context)[2]
     rows: list[dict] = []
-    for key, members in _domains(survey.data, by_columns):
+    for key, members in domain_rows(survey.data, by_columns):
         in_fit = np.zeros(len(frame), dtype=bool)
         in_fit[members] = True
         in_fit &= complete
@@ -208,14 +209,6 @@ def _by_columns(survey: Survey, by: str | Sequence[str] | None) -> list[str]:
         if name not in survey.data.columns:
             raise EstimationError(f"by variable {name!r} is not a column of the survey data")
     return columns
-
-
-def _domains(data: pd.DataFrame, by_columns: list[str]) -> list[tuple[tuple, np.ndarray]]:
-    """Row positions of each domain (one domain of all rows without ``by``)."""
-    if not by_columns:
-        return [((), np.arange(len(data)))]
-    groups = data[by_columns].groupby(by_columns, observed=True, sort=True, dropna=True).indices
-    return [((key,) if len(by_columns) == 1 else tuple(key), np.asarray(rows)) for key, rows in groups.items()]
 
 
 def _parse(formula: str):

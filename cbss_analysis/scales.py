@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from cbss_analysis.domains import domain_rows
 from cbss_analysis.errors import EstimationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,7 +123,7 @@ def alpha(
     complete = np.isfinite(values).all(axis=1)
     label = ", ".join(items)
     rows = []
-    for key, members in _domains(survey.data, by_columns):
+    for key, members in domain_rows(survey.data, by_columns):
         rows_in = members[complete[members]]
         n = int(rows_in.size)
         value = _alpha(values[rows_in], weight[rows_in]) if n >= max(min_n, 2) else np.nan
@@ -139,13 +140,6 @@ def _alpha(values: np.ndarray, weight: np.ndarray) -> float:
     if total_variance <= 0:
         return float("nan")
     return float(k / (k - 1) * (1.0 - np.trace(covariance) / total_variance))
-
-
-def _domains(data: pd.DataFrame, by_columns: list[str]) -> list[tuple[tuple, np.ndarray]]:
-    if not by_columns:
-        return [((), np.arange(len(data)))]
-    groups = data[by_columns].groupby(by_columns, observed=True, sort=True, dropna=True).indices
-    return [((key,) if len(by_columns) == 1 else tuple(key), np.asarray(rows)) for key, rows in groups.items()]
 
 
 def _item_matrix(survey: Survey, items: Sequence[str]) -> np.ndarray:
