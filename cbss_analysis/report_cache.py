@@ -4,7 +4,7 @@ A run's key is the sha256 of a canonical JSON document holding:
 
 - the notebook's cell sources and tags (code and markdown; never outputs, counts or timings);
 - the injected parameters and whether input code is shown in the HTML;
-- the sha256 of the data file and of every codebook file (the codebook and its ``include`` s);
+- the sha256 of the data file and of every codebook file (the codebook and its includes);
 - the library: every ``cbss_analysis/**/*.py`` and the package data the notebooks read
   (``data/strategy``, ``data/published``);
 - the environment: Python and the versions of the packages that compute or render reports.
@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cbss_analysis import paths
-from cbss_analysis.errors import ReportError
-from cbss_analysis.report_params import load_yaml
+from cbss_analysis.errors import CbssError, ReportError
 from cbss_analysis.report_plan import RunSpec
 
 KEY_PACKAGES: tuple[str, ...] = (
@@ -146,19 +145,6 @@ def data_file(run: RunSpec) -> Path:
     return path
 
 
-def _codebook_path(reference: str, folder: Path | None, run: RunSpec) -> Path:
-    looks_like_path = reference.endswith((".yaml", ".yml")) or "/" in reference or "\\" in reference
-    if looks_like_path:
-        candidates = [(run.path.parent / reference).resolve()]
-    else:
-        candidates = [folder / f"{reference}.yaml"] if folder is not None else []
-        candidates.append(paths.codebook_dir() / f"{reference}.yaml")
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ReportError(f"run {run.id}: codebook {reference!r} not found (looked for {candidates[-1]}); pass --codebook NAME|PATH")
-
-
 @dataclass(frozen=True)
 class CodebookInfo:
     """What the header and the run key need from a codebook: its files, title and synthetic flag."""
@@ -180,31 +166,24 @@ def default_codebook(run: RunSpec) -> str:
 
 
 def codebook_info(run: RunSpec) -> CodebookInfo:
-    """The codebook a run uses (its ``codebook`` parameter or the one chosen from the data file) and its includes.
+    """The codebook a run uses (its ``codebook`` parameter or the one chosen from the data file).
 
-    Included codebooks are looked up by name beside the including file, then in the
-    package's codebook folder.
+    Loaded with :func:`cbss_analysis.codebook.load_codebook`, as the notebook will load it: a
+    path is taken relative to the notebook's folder (the kernel's working folder), and
+    ``Codebook.files`` lists the YAML files read, includes too.
     """
-    reference = run.parameters.get("codebook") or default_codebook(run)
-    root = _codebook_path(str(reference), None, run)
-    files: list[Path] = []
-    queue = [root]
-    meta: dict[str, Any] = {}
-    while queue:
-        path = queue.pop(0)
-        if path in files:
-            continue
-        files.append(path)
-        try:
-            content = load_yaml(path.read_text(encoding="utf-8")) or {}
-        except (OSError, ValueError) as exc:
-            raise ReportError(f"run {run.id}: cannot read codebook {path}: {str(exc).splitlines()[0]}") from exc
-        if path == root:
-            meta = content if isinstance(content, dict) else {}
-        includes = (content.get("include") or []) if isinstance(content, dict) else []
-        queue.extend(_codebook_path(str(name), path.parent, run) for name in includes)
-    return CodebookInfo(str(reference), tuple(files), str(meta.get("title") or meta.get("codebook") or root.stem),
-                        bool(meta.get("synthetic", False)))
+    from cbss_analysis.codebook import load_codebook
+
+    reference = str(run.parameters.get("codebook") or default_codebook(run))
+    target = reference
+    if Path(reference).suffix in (".yaml", ".yml") or "/" in reference or "\\" in reference:
+        target = str((run.path.parent / reference).resolve())
+    try:
+        codebook = load_codebook(target)
+    except CbssError as exc:
+        raise ReportError(f"run {run.id}: codebook {reference!r}: {exc}; pass --codebook NAME|PATH") from exc
+    files = tuple(codebook.files) or ((codebook.path,) if codebook.path else ())
+    return CodebookInfo(reference, files, codebook.title, codebook.synthetic)
 
 
 def run_inputs(run: RunSpec, inputs: Inputs) -> list[dict[str, Any]]:

@@ -153,7 +153,7 @@ def test_run_key_tracks_parameters_data_code_and_library(plan_dir: Path, monkeyp
     (plan_dir / "table.csv").write_text("state,label,value\nDK,x,1\n", encoding="utf-8")
     second = key()
     assert second != first
-    (plan_dir / "fixture_module.yaml").write_text("codebook: fixture_module\ntitle: changed\n", encoding="utf-8")
+    (plan_dir / "codebook.yaml").write_text("codebook: fixture\ntitle: changed\nsynthetic: true\n", encoding="utf-8")
     third = key()
     assert third != second
     nb = json.loads(run.path.read_text())
@@ -234,7 +234,8 @@ def test_full_plan_renders_every_run(rendered) -> None:
     assert nb["metadata"]["cbss"]["records"] == manifest["records"]
     data = manifest["inputs"][0]
     assert data["role"] == "data" and data["sha256"] == report_cache.sha256_file(FIXTURES / "table.csv")
-    assert [Path(i["path"]).name for i in manifest["inputs"][1:]] == ["codebook.yaml", "fixture_module.yaml"]
+    assert [Path(i["path"]).name for i in manifest["inputs"][1:]] == ["codebook.yaml", "cbss_online_risk.yaml",
+                                                                     "hbsc2018_oa.yaml"]
     assert manifest["synthetic"] is True and manifest["environment"]["packages"]["papermill"]
     for run in ("01_summary/default", "02_profile/DK", "02_profile/NO"):
         folder = out / run
