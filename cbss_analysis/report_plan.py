@@ -13,7 +13,7 @@ Schema::
         run: "{state}"             # optional: run name; default "default", or the grid values joined by "-"
 
 Everything is checked before anything runs: unknown keys, unknown notebooks, parameters
-that the notebook's ``parameters`` cell does not define (``papermill.inspect_notebook``),
+that the notebook's ``parameters`` cell does not define (read as ``papermill.inspect_notebook`` does),
 values of the wrong type, and run names that are not safe folder names or not unique.
 Each problem is one :class:`~cbss_analysis.errors.ReportError` line that names the plan
 file, the notebook, the parameter and the value.
