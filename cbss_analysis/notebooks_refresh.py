@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from cbss_analysis import paths
-from cbss_analysis.errors import CbssError
+from cbss_analysis.errors import CbssError, ReportError
 from cbss_analysis.report_cache import KERNEL_NAME
 from cbss_analysis.report_plan import RunSpec
 
@@ -35,7 +35,7 @@ def notebooks(names: list[str] | None = None) -> list[Path]:
     for name in names:
         path = paths.NOTEBOOKS_DIR / (name if name.endswith(".ipynb") else f"{name}.ipynb")
         if not path.is_file():
-            raise CbssError(f"{path}: no such notebook; available: "
+            raise ReportError(f"{path}: no such notebook; available: "
                             f"{', '.join(p.stem for p in sorted(paths.NOTEBOOKS_DIR.glob('0*.ipynb')))}")
         found.append(path)
     return found
