@@ -317,6 +317,11 @@ def test_incremental_runs_and_failures(rendered, tmp_path: Path, monkeypatch: py
     assert "failing on purpose for DK" in index and 'href="02_profile/DK/failed.ipynb"' in index
     assert all((out / unquote(link)).is_file() for link in _links(index))
 
+    fast = reports.run_plan(plan, out=out, only=["02_profile"], params=["fail=true"], jobs=1, fail_fast=True,
+                            progress=False)
+    assert fast.actions == {"02_profile/DK": "failed", "02_profile/NO": "not started"} and fast.exit_code == 1
+    assert not (out / "02_profile" / "NO" / "failed.json").exists()
+
     healed = reports.run_plan(plan, out=out, jobs=2, progress=False)
     assert healed.skipped == 3 and not (good / "failed.json").exists()
 
