@@ -145,8 +145,11 @@ class Codebook:
         return str(self.path) if self.path else f"codebook {self.name!r}"
 
 
-def codebook_path(name_or_path: str | Path) -> Path:
+def codebook_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """Resolve a shipped codebook name (``hbsc2018_oa``) or a path to a YAML file.
+
+    A relative path is taken from ``relative_to`` (the folder of the codebook that includes
+    it) when given, else from the current folder.
 
     Raises
     ------
@@ -155,6 +158,8 @@ def codebook_path(name_or_path: str | Path) -> Path:
     """
     text = str(name_or_path)
     candidate = Path(text).expanduser()
+    if relative_to is not None and not candidate.is_absolute():
+        candidate = relative_to / candidate
     if candidate.suffix in {".yaml", ".yml"} or candidate.exists() or "/" in text:
         if not candidate.is_file():
             raise CodebookError(f"{candidate}: codebook file not found")
@@ -204,7 +209,7 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Codebook:
     indicators: dict[str, Indicator] = {}
     files = [path]
     for included in _as_list(raw.get("include", []), where, "include"):
-        sub = _load(codebook_path(_plain_str(included, where, "include")), (*chain, path))
+        sub = _load(codebook_path(_plain_str(included, where, "include"), relative_to=path.parent), (*chain, path))
         variables.update(sub.variables)
         indicators.update(sub.indicators)
         files.extend(f for f in sub.files if f not in files)

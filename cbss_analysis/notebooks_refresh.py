@@ -7,7 +7,9 @@ unset so that the package's own (embedded) data is read. Before writing, it remo
 changes from one execution to the next: papermill's metadata (times, durations, paths),
 nbclient's per-cell execution timestamps, and the machine's kernel display name; cell ids
 are kept from the source notebook. A second refresh with nothing changed therefore gives
-byte-identical files. A notebook that fails is left as it was; the command then exits 1.
+byte-identical files. The figures that the notebook records (``cbss_analysis.record``) are
+stored in its ``metadata["cbss"]["records"]``. A notebook that fails is left as it was; the
+command then exits 1.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def refresh(path: Path) -> None:
     """
     import nbformat
 
+    from cbss_analysis.records import store_records_in_metadata
     from cbss_analysis.report_run import execute_notebook
 
     source = nbformat.read(path, as_version=4)
@@ -78,6 +81,7 @@ def refresh(path: Path) -> None:
         execute_notebook(RunSpec(path.stem, "refresh", path, {}), executed_path, timeout=None)
         executed = nbformat.read(executed_path, as_version=4)
     normalise(executed, source)
+    store_records_in_metadata(executed)
     tmp = path.with_name(f".{path.name}.refresh.tmp")
     try:
         nbformat.write(executed, tmp)

@@ -97,3 +97,13 @@ def test_include_cycle_is_an_error(tmp_path):
     _write(tmp_path, f"codebook: b\ninclude: [{tmp_path / 'a.yaml'}]\n", "b.yaml")
     with pytest.raises(CodebookError, match="include cycle"):
         load_codebook(tmp_path / "a.yaml")
+
+
+def test_relative_include_is_taken_from_the_including_file(tmp_path, monkeypatch):
+    folder = tmp_path / "books"
+    folder.mkdir()
+    _write(folder, MINI_CODEBOOK.read_text(), "base.yaml")
+    _write(folder, "codebook: child\ninclude: [base.yaml, hbsc2018_oa]\n", "child.yaml")
+    monkeypatch.chdir(tmp_path)
+    codebook = load_codebook(folder / "child.yaml")
+    assert "smd1" in codebook.variables and "emcsocmed1" in codebook.variables
