@@ -42,11 +42,11 @@ class Table:
         return f"{self.frame.to_string(index=False, na_rep='')}\n{self.caption}"
 
 
-def caption_for(table: pd.DataFrame, what: str, source: str | None = None) -> str:
+def caption_for(table: pd.DataFrame, what: str, source: str | None = None, intervals: bool = True) -> str:
     """Caption text: what the table shows, the source, the confidence level and the synthetic-data note."""
     parts = [what.rstrip(".") + "."]
     level = table.attrs.get("level")
-    if level:
+    if level and intervals:
         parts.append(f"{level:.0%} confidence intervals, design-based (Taylor linearisation).")
     min_n = table.attrs.get("min_n")
     if min_n:
@@ -123,3 +123,35 @@ def format_estimates(
         shown["deff"] = table["deff"].round(2)
     caption = caption_for(table, what or f"Estimates by {', '.join(by) or 'the whole sample'}", source)
     return Table(shown.reset_index(drop=True), caption)
+
+
+def format_wide(
+    table: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    column: str = "state",
+    percent: bool | None = None,
+    digits: int = 1,
+    what: str | None = None,
+    source: str | None = None,
+) -> Table:
+    """Indicators as rows and the groups of ``column`` (states by default) as columns: estimates only.
+
+    The compact view of many indicators across the states; suppressed cells read "supp.",
+    and the confidence intervals are left to :func:`format_estimates` and the figures.
+    """
+    if percent is None:
+        percent = table.attrs.get("kind") == "proportion"
+    scale = 100.0 if percent else 1.0
+    names = state_names() if column == "state" else {}
+    cells = table.assign(
+        indicator=table["variable"].map(lambda v: (labels or {}).get(v, v)),
+        group=table[column].astype("string").map(lambda v: names.get(v, v)),
+        cell=["supp." if sup else ("" if np.isnan(e) else f"{e * scale:.{digits}f}")
+              for e, sup in zip(table["estimate"], table["suppressed"], strict=True)],
+    )
+    order = list(dict.fromkeys(cells["group"]))
+    wide = cells.pivot(index="indicator", columns="group", values="cell")
+    wide = wide.reindex(index=list(dict.fromkeys(cells["indicator"])), columns=order).fillna("")
+    unit = " (%)" if percent else ""
+    caption = caption_for(table, what or f"Estimates{unit} by {column}", source, intervals=False)
+    return Table(wide.rename_axis(columns=None).reset_index(), caption)
