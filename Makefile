@@ -37,9 +37,11 @@ notebooks: $(STAMP) ## Re-execute the committed notebooks in place on the embedd
 lab: $(STAMP) ## Start JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP) ## Run the benchmarks and print the table for benchmarks/README.md
+bench: $(STAMP) ## Run the benchmarks (estimation, loading, reports); results go in benchmarks/README.md
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_estimate.py
+	$(BIN)/python benchmarks/bench_loading.py
+	$(BIN)/python benchmarks/bench_reports.py
 
 clean: ## Remove the environment and rendered reports
 	rm -rf $(VENV) reports/*/ reports/index.html
