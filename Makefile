@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .DEFAULT_GOAL := help
-.PHONY: help env reports test test-fast notebooks lab bench clean
+.PHONY: help env reports test test-fast lint notebooks lab bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,7 +24,11 @@ env: $(STAMP) ## Create .venv and install the package with its test and lab extr
 reports: $(STAMP) ## Render every report of notebooks/reports.yaml into reports/ (skips unchanged runs)
 	$(BIN)/cbss-analysis report --jobs $(JOBS)
 
-test: $(STAMP) ## Run the whole test suite, notebooks included (what CI runs)
+lint: $(STAMP) ## Lint (ruff) and check the import contracts of the layers (import-linter)
+	$(BIN)/ruff check cbss_analysis tests benchmarks
+	$(BIN)/lint-imports
+
+test: lint ## Run the whole test suite, notebooks included, after the lint (what CI runs)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
 
@@ -32,7 +36,7 @@ test-fast: $(STAMP) ## Run the unit tests only (no notebook execution)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" tests
 
 notebooks: $(STAMP) ## Re-execute the committed notebooks in place on the embedded data
-	$(BIN)/python -m cbss_analysis.notebooks_refresh
+	$(BIN)/python -m cbss_analysis.reports.refresh
 
 lab: $(STAMP) ## Start JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/

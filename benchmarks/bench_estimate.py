@@ -82,8 +82,8 @@ def generate(n: int, seed: int = 2018) -> pd.DataFrame:
 
 def run_cbss(frame: pd.DataFrame) -> dict:
     from cbss_analysis import estimate
-    from cbss_analysis.design import Design
     from cbss_analysis.survey import Survey
+    from cbss_analysis.survey.design import Design
 
     start = time.perf_counter()
     survey = Survey(frame, Design(weight="weight", strata="stratum", psu="cluster"))
@@ -125,7 +125,7 @@ def run_svy(frame: pd.DataFrame) -> dict:
     import polars as pl
     import svy
 
-    data = pl.from_pandas(frame.astype({name: str for name in BY}))
+    data = pl.from_pandas(frame.astype(dict.fromkeys(BY, str)))
     start = time.perf_counter()
     sample = svy.Sample(data=data, design=svy.Design(stratum="stratum", psu="cluster", wgt="weight"))
     setup = time.perf_counter() - start
@@ -202,8 +202,8 @@ def run_tool(tool: str, data: Path, csv: Path, workdir: Path, cap: float) -> dic
 def agreement(ours: str, theirs: str) -> float:
     """Largest relative difference of the SEs between two estimate files (domains present in both)."""
     keys = ["variable", *BY]
-    a = pd.read_csv(ours, dtype={k: str for k in keys})
-    b = pd.read_csv(theirs, dtype={k: str for k in keys})
+    a = pd.read_csv(ours, dtype=dict.fromkeys(keys, str))
+    b = pd.read_csv(theirs, dtype=dict.fromkeys(keys, str))
     merged = a.merge(b, on=keys, suffixes=("", "_other"))
     merged = merged.dropna(subset=["se", "se_other"])
     return float((merged["se"] / merged["se_other"] - 1.0).abs().max())
@@ -234,7 +234,7 @@ def main() -> None:
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     tools = [t for t in TOOLS if t not in skip and (t != "R" or shutil.which("Rscript"))]
     sizes = [int(float(s)) for s in args.sizes.split(",")]
-    print(f"# {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; {machine()}")
+    print(f"# {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
     print(f"# command: {' '.join([Path(sys.executable).name, 'benchmarks/bench_estimate.py', *sys.argv[1:]])}")
     records = []
     with tempfile.TemporaryDirectory() as tmp:

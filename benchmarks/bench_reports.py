@@ -33,10 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work" / "reports"
 FIXTURES = ROOT / "tests" / "report_fixtures"
 STATES = ["DK", "FI", "IS", "NO", "SE", "EE", "LV", "LT", "DE", "PL", "RU"]
-RUNNER = (
-    "import sys, argparse; from cbss_analysis import reports; p = argparse.ArgumentParser(); "
-    "reports.add_report_arguments(p); sys.exit(reports.run_report_command(p.parse_args(sys.argv[1:])))"
-)
+RUNNER = "import sys; from cbss_analysis.cli import main; sys.exit(main(['report', *sys.argv[1:]]))"
 
 
 def fixture_plan() -> Path:
@@ -69,7 +66,7 @@ def report(plan: Path, out: Path, *extra: str) -> tuple[float, str]:
 
 def papermill_commands(plan: Path) -> list[tuple[str, list[str]]]:
     """For every run of the plan, the plain papermill command that executes the same thing."""
-    from cbss_analysis.report_plan import load_plan
+    from cbss_analysis.reports.plan import load_plan
 
     commands = []
     for run in load_plan(plan).runs:
@@ -87,7 +84,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="repetitions of each measurement (median reported)")
     args = parser.parse_args()
     plan = fixture_plan() if args.fixtures else ROOT / "notebooks" / "reports.yaml"
-    from cbss_analysis.report_plan import load_plan
+    from cbss_analysis.reports.plan import load_plan
 
     n_runs = len(load_plan(plan).runs)
     results: dict[str, list[float]] = {"cold_jobs1": [], "cold_jobs2": [], "warm": [], "papermill_all": [],

@@ -11,7 +11,7 @@ statsmodels, papermill) load only when one of the names below is first used.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -19,22 +19,20 @@ _LAZY_ATTRIBUTES = {
     "load_survey": ("cbss_analysis.survey", "load_survey"),
     "Survey": ("cbss_analysis.survey", "Survey"),
     "Design": ("cbss_analysis.survey", "Design"),
-    "load_codebook": ("cbss_analysis.codebook", "load_codebook"),
-    "Codebook": ("cbss_analysis.codebook", "Codebook"),
+    "load_codebook": ("cbss_analysis.survey.codebook", "load_codebook"),
+    "Codebook": ("cbss_analysis.survey.codebook", "Codebook"),
     "load_strategy": ("cbss_analysis.strategy", "load_strategy"),
     "load_published": ("cbss_analysis.published", "load_published"),
     "member_states": ("cbss_analysis.states", "member_states"),
     "record": ("cbss_analysis.records", "record"),
 }
 _LAZY_MODULES = {
-    "estimate", "models", "scales", "disclosure", "plots", "synthetic", "reports",
-    "states", "strategy", "published", "codebook", "survey", "paths", "errors",
-    "context", "overview", "tables", "notebook", "records",
-}
-
-if TYPE_CHECKING:  # pragma: no cover
-    from cbss_analysis.codebook import Codebook, load_codebook
-    from cbss_analysis.survey import Design, Survey, load_survey
+    name: f"cbss_analysis.{name}"
+    for name in (
+        "estimate", "models", "scales", "disclosure", "plots", "synthetic", "reports", "states", "strategy",
+        "published", "survey", "paths", "errors", "context", "overview", "tables", "notebook", "records",
+    )
+} | {"codebook": "cbss_analysis.survey.codebook"}
 
 __all__ = sorted([*_LAZY_ATTRIBUTES, *_LAZY_MODULES, "__version__"])
 
@@ -44,7 +42,7 @@ def __getattr__(name: str) -> Any:
         module_name, attribute = _LAZY_ATTRIBUTES[name]
         value = getattr(importlib.import_module(module_name), attribute)
     elif name in _LAZY_MODULES:
-        value = importlib.import_module(f"cbss_analysis.{name}")
+        value = importlib.import_module(_LAZY_MODULES[name])
     else:
         raise AttributeError(f"module 'cbss_analysis' has no attribute {name!r}")
     globals()[name] = value

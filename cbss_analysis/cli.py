@@ -7,12 +7,13 @@ a file that fails validation or a report run that fails; ``--debug`` shows the t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from cbss_analysis import __version__
+from cbss_analysis import __version__, paths
 from cbss_analysis.errors import CbssError
 
 EXIT_CODES = """exit codes:
@@ -23,8 +24,8 @@ EXIT_CODES = """exit codes:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from cbss_analysis.codebook import load_codebook
-    from cbss_analysis.validation import validate_file
+    from cbss_analysis.survey.codebook import load_codebook
+    from cbss_analysis.survey.validation import validate_file
 
     if Path(args.path).suffix.lower() in {".yaml", ".yml"}:
         codebook = load_codebook(args.path)
@@ -41,7 +42,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_codebook(args: argparse.Namespace) -> int:
-    from cbss_analysis.codebook import load_codebook
+    from cbss_analysis.survey.codebook import load_codebook
 
     codebook = load_codebook(args.name)
     flag = "  [SYNTHETIC DATA]" if codebook.synthetic else ""
@@ -78,10 +79,43 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``cbss-analysis report``."""
+    parser.add_argument("--plan", metavar="FILE", type=Path, default=None,
+                        help=f"report plan (default: {paths.REPORT_PLAN.relative_to(paths.PROJECT_ROOT)})")
+    parser.add_argument("--only", metavar="NOTEBOOK", action="append", default=[],
+                        help="run only this notebook (or NOTEBOOK/RUN); repeatable")
+    parser.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
+                        help="set a parameter of every notebook that has it (value read as YAML); repeatable")
+    parser.add_argument("--data", metavar="PATH", type=Path, default=None,
+                        help="survey file for every run (default: the embedded synthetic survey)")
+    parser.add_argument("--codebook", metavar="NAME|PATH", default=None,
+                        help="codebook name or YAML file for every run (default: the survey's own)")
+    parser.add_argument("--out", metavar="DIR", type=Path, default=None,
+                        help=f"output folder (default: {paths.REPORTS_DIR.relative_to(paths.PROJECT_ROOT)}/)")
+    parser.add_argument("--jobs", metavar="N", type=int, default=os.cpu_count() or 1,
+                        help="runs in parallel (default: number of CPUs)")
+    parser.add_argument("--force", action="store_true", help="re-run even the runs whose inputs are unchanged")
+    parser.add_argument("--with-code", action="store_true", help="keep the input cells in the HTML")
+    parser.add_argument("--fail-fast", action="store_true", help="start no new run after the first failure")
+    parser.add_argument("--timeout", metavar="SECONDS", type=float, default=None,
+                        help="fail a run that takes longer than this (default: no limit)")
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    """Run ``cbss-analysis report``: 0 when every run is ok or skipped, 1 when any failed, 130 on Ctrl-C."""
     from cbss_analysis import reports
 
-    return reports.run_report_command(args)
+    options = reports.ReportOptions(
+        only=args.only, params=args.param, data=args.data, codebook=args.codebook,
+        out=args.out if args.out is not None else paths.REPORTS_DIR, jobs=args.jobs, force=args.force,
+        with_code=args.with_code, fail_fast=args.fail_fast, timeout=args.timeout,
+    )
+    summary = reports.run_plan(args.plan, options)
+    for run_id, error in summary.errors.items():
+        print(f"failed: {run_id}: {error}", file=sys.stderr)
+    print(summary.line())
+    return summary.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,9 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="render the notebooks of the report plan into reports/", epilog=EXIT_CODES,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    from cbss_analysis import reports
-
-    reports.add_report_arguments(report)
+    _add_report_arguments(report)
     report.set_defaults(handler=_cmd_report)
 
     validate = commands.add_parser("validate", help="check a survey file against its codebook; list every problem",

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cbss_analysis.common import checks
+from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.errors import EstimationError
 
-DEFAULT_MIN_N = 30
 SUPPRESSED_COLUMNS: tuple[str, ...] = ("estimate", "se", "ci_low", "ci_high", "deff")
 
 
@@ -38,8 +39,7 @@ def suppress(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
     EstimationError
         If ``min_n`` is negative or not an integer, or the table has no ``n`` column.
     """
-    if isinstance(min_n, bool) or not isinstance(min_n, (int, np.integer)) or min_n < 0:
-        raise EstimationError(f"min_n={min_n!r} must be a non-negative integer (0 turns suppression off)")
+    min_n = checks.min_n(min_n, "suppress")
     if "n" not in table.columns:
         raise EstimationError("suppress: the table has no column 'n' (pass a table from cbss_analysis.estimate)")
     out = table.copy()

@@ -1,9 +1,10 @@
-"""Set-up for the analysis notebooks: parameter checks, display options, one-line errors.
+"""Set-up for the analysis notebooks: parameter checks, display options, one-line errors, the survey.
 
-The notebooks call :func:`setup` in their first code cell after the parameters, so that a
-wrong parameter (an unknown state, a data file that does not exist) stops the notebook
-there with one clear line instead of a traceback, and tables display the same way in
-every notebook and report.
+Every notebook's first code cell after the parameters is one call,
+``survey, labels, params = start(data_path, codebook, states, min_n)``: it checks the
+parameters (:func:`setup`), so that a wrong one (an unknown state, a data file that does not
+exist) stops the notebook there with one clear line instead of a traceback, sets the display
+options that every notebook and report shares, and loads the survey.
 """
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
+from cbss_analysis.common import checks
 from cbss_analysis.errors import CbssError, DataError
 from cbss_analysis.states import check_state, state_codes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cbss_analysis.survey import Survey
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class NotebookParameters:
     states: tuple[str, ...]
     min_n: int
     state: str | None = None
+    allow_small_cells: bool = False
 
 
 def _show_one_line(shell, etype, value, tb, tb_offset=None):  # IPython custom-exception signature
@@ -35,8 +42,9 @@ def setup(
     data_path: str | Path | None = None,
     codebook: str | None = None,
     states: Sequence[str] | None = None,
-    min_n: int = 30,
+    min_n: int = checks.DEFAULT_MIN_N,
     state: str | None = None,
+    allow_small_cells: bool = False,
 ) -> NotebookParameters:
     """Check a notebook's parameters and set display options; return the checked values.
 
@@ -49,9 +57,12 @@ def setup(
     states : sequence of str, optional
         ISO2 codes to analyse; None or empty for all eleven.
     min_n : int
-        Smallest number of respondents behind a published estimate (>= 1).
+        Smallest number of respondents behind a published estimate; at least
+        :data:`cbss_analysis.common.checks.MIN_N_FLOOR` unless ``allow_small_cells``.
     state : str, optional
         The focal state of a state profile.
+    allow_small_cells : bool
+        Allow ``min_n`` below the floor (the report then says so in its banner).
 
     Raises
     ------
@@ -61,8 +72,7 @@ def setup(
     _install_one_line_errors()
     if data_path not in (None, "") and not Path(data_path).expanduser().is_file():
         raise DataError(f"parameter data_path={str(data_path)!r}: no such file")
-    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
-        raise DataError(f"parameter min_n={min_n!r}: must be a whole number of respondents, at least 1")
+    checks.report_min_n(min_n, allow_small_cells, "parameter", DataError)
     chosen = tuple(check_state(s) for s in states) if states else tuple(state_codes())
     focal = check_state(state) if state is not None else None
     _display_options()
@@ -72,7 +82,43 @@ def setup(
         states=chosen,
         min_n=min_n,
         state=focal,
+        allow_small_cells=allow_small_cells,
     )
+
+
+class NotebookStart(NamedTuple):
+    """What a notebook needs after its parameters: the survey, its labels and the checked parameters."""
+
+    survey: Survey
+    labels: dict[str, str]
+    params: NotebookParameters
+
+
+def start(
+    data_path: str | Path | None = None,
+    codebook: str | None = None,
+    states: Sequence[str] | None = None,
+    min_n: int = checks.DEFAULT_MIN_N,
+    state: str | None = None,
+    allow_small_cells: bool = False,
+) -> NotebookStart:
+    """Check the parameters (:func:`setup`), load the survey and its labels: the first cell of every notebook.
+
+    >>> survey, labels, params = start(data_path, codebook, states, min_n)   # doctest: +SKIP
+
+    Parameters are those of :func:`setup`.
+
+    Returns
+    -------
+    NotebookStart
+        ``(survey, labels, params)``: the loaded :class:`~cbss_analysis.survey.Survey`, indicator and
+        variable id -> label (:func:`indicator_labels`), and the checked :class:`NotebookParameters`.
+    """
+    from cbss_analysis.survey import load_survey
+
+    params = setup(data_path, codebook, states, min_n, state=state, allow_small_cells=allow_small_cells)
+    survey = load_survey(params.data_path, params.codebook)
+    return NotebookStart(survey, indicator_labels(survey), params)
 
 
 def _install_one_line_errors() -> None:

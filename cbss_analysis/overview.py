@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cbss_analysis.codebook import rule_variables
 from cbss_analysis.survey import Survey
+from cbss_analysis.survey.codebook import rule_variables
 
 
 def _by_list(by: str | Sequence[str] | None) -> list[str]:
@@ -26,6 +26,7 @@ def sample_sizes(survey: Survey, by: str | Sequence[str] = ("state", "sex", "age
     Parameters
     ----------
     survey : Survey
+        The survey.
     by : str or sequence of str
         Grouping columns (default state x sex x age group).
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cbss_analysis.domains import domain_rows
+from cbss_analysis._engine.domains import domain_rows
+from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.errors import EstimationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from cbss_analysis.codebook import Variable
     from cbss_analysis.survey import Survey
+    from cbss_analysis.survey.codebook import Variable
 
-MIN_N = 30
 METHODS: tuple[str, ...] = ("mean", "sum")
 
 
@@ -76,7 +76,7 @@ def alpha(
     items: Sequence[str],
     by: str | Sequence[str] | None = None,
     weighted: bool = True,
-    min_n: int = MIN_N,
+    min_n: int = DEFAULT_MIN_N,
 ) -> pd.DataFrame:
     """Cronbach's alpha of a set of items, survey-weighted, with listwise deletion.
 

@@ -17,10 +17,11 @@ from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from cbss_analysis import paths
-from cbss_analysis.errors import CodebookError
+from cbss_analysis.common.safe_yaml import read_yaml_file
+from cbss_analysis.errors import StrategyError
+from cbss_analysis.survey.schema import Fields
 
 PERIODS: tuple[str, ...] = ("2017-2020", "post-2020")
 CONFIDENCE: tuple[str, ...] = ("H", "M", "L")
@@ -88,6 +89,7 @@ _ENTRY_TYPES = {
     "sdg_targets": SdgTarget,
 }
 _TOP_KEYS = {"title", "vision", "vision_source", "sources", *_ENTRY_TYPES}
+_F = Fields(StrategyError)
 
 
 @dataclass(frozen=True)
@@ -117,19 +119,19 @@ class Strategy:
 
         Raises
         ------
-        CodebookError
+        StrategyError
             If no priority area has that id.
         """
         for area in self.priority_areas:
             if area.id == area_id:
                 return area
         known = ", ".join(a.id for a in self.priority_areas)
-        raise CodebookError(f"{self.path}: unknown priority area {area_id!r}; expected one of {known}")
+        raise StrategyError(f"{self.path}: unknown priority area {area_id!r}; expected one of {known}")
 
     def areas(self, period: str | None = None) -> tuple[PriorityArea, ...]:
         """Priority areas, all or those of one ``period`` ("2017-2020" or "post-2020")."""
         if period is not None and period not in PERIODS:
-            raise CodebookError(f"{self.path}: unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+            raise StrategyError(f"{self.path}: unknown period {period!r}; expected one of {', '.join(PERIODS)}")
         return tuple(a for a in self.priority_areas if period is None or a.period == period)
 
     def indicators_for(self, area_id: str) -> tuple[str, ...]:
@@ -156,7 +158,7 @@ class Strategy:
             return pd.DataFrame(rows, columns=["indicator", "priority_area"])
         if name not in _ENTRY_TYPES:
             known = ", ".join([*_ENTRY_TYPES, "indicator_links"])
-            raise CodebookError(f"{self.path}: no strategy table {name!r}; expected one of {known}")
+            raise StrategyError(f"{self.path}: no strategy table {name!r}; expected one of {known}")
         entry_type = _ENTRY_TYPES[name]
         columns = [f.name for f in fields(entry_type)]
         frame = pd.DataFrame([[getattr(e, c) for c in columns] for e in getattr(self, name)], columns=columns)
@@ -181,12 +183,12 @@ def load_strategy(path: str | Path | None = None, codebooks: Iterable[Any] | Non
 
     Raises
     ------
-    CodebookError
+    StrategyError
         One line naming the file and key when the strategy file is malformed, or the codebook
         and indicator when an indicator names an unknown priority area.
     """
     path = Path(path) if path is not None else paths.strategy_dir() / STRATEGY_FILE
-    raw = _read_yaml(path)
+    raw = _read_strategy_yaml(path)
     sources = _parse_sources(raw.get("sources"), path)
     _check_keys(raw, _TOP_KEYS, {"title", "vision", "sources", "priority_areas", "milestones"}, path, "top level")
     entries = {name: _parse_entries(raw.get(name, []), name, entry_type, sources, path)
@@ -195,7 +197,7 @@ def load_strategy(path: str | Path | None = None, codebooks: Iterable[Any] | Non
     _check_unique(entries["key_learnings"], path, "key_learnings")
     _check_unique(entries["sdg_targets"], path, "sdg_targets")
     if raw.get("vision_source") is not None and raw["vision_source"] not in sources:
-        raise CodebookError(f"{path}: vision_source: unknown source {raw['vision_source']!r}; add it under sources")
+        raise StrategyError(f"{path}: vision_source: unknown source {raw['vision_source']!r}; add it under sources")
     area_ids = [a.id for a in entries["priority_areas"]]
     links = _derive_links(codebooks, area_ids)
     return Strategy(
@@ -211,88 +213,66 @@ def load_strategy(path: str | Path | None = None, codebooks: Iterable[Any] | Non
     )
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
-    except FileNotFoundError:
-        raise CodebookError(f"{path}: strategy file not found; restore data/strategy/{STRATEGY_FILE}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise CodebookError(f"{path}: not valid YAML{where}; fix the syntax") from None
-    if not isinstance(raw, dict):
-        raise CodebookError(f"{path}: expected a mapping at the top level, found {type(raw).__name__}")
-    return raw
+def _read_strategy_yaml(path: Path) -> dict[str, Any]:
+    raw = read_yaml_file(path, StrategyError, what="strategy file", if_missing=f"restore data/strategy/{STRATEGY_FILE}")
+    return _F.mapping(raw, str(path), "the strategy file")
 
 
 def _check_keys(entry: dict[str, Any], allowed: set[str], required: set[str], path: Path, where: str) -> None:
-    unknown = sorted(set(entry) - allowed)
-    if unknown:
-        raise CodebookError(f"{path}: {where}: unknown key {unknown[0]!r}; expected keys {', '.join(sorted(allowed))}")
-    missing = sorted(required - set(entry))
-    if missing:
-        raise CodebookError(f"{path}: {where}: missing key {missing[0]!r}")
+    _F.keys(entry, allowed, f"{path}: {where}", where, required)
 
 
 def _text(entry: dict[str, Any], key: str, path: Path, where: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise CodebookError(f"{path}: {where}: {key!r} must be a non-empty string, found {value!r}")
-    return value.strip()
+    return _F.require_str(entry, key, f"{path}: {where}").strip()
 
 
 def _parse_sources(raw: Any, path: Path) -> dict[str, Source]:
     if not isinstance(raw, dict) or not raw:
-        raise CodebookError(f"{path}: 'sources' must be a mapping of source key -> {{citation, url}}")
+        raise StrategyError(f"{path}: 'sources' must be a mapping of source key -> {{citation, url}}")
     sources = {}
     for key, entry in raw.items():
         where = f"sources.{key}"
         if not isinstance(entry, dict):
-            raise CodebookError(f"{path}: {where}: expected a mapping with 'citation' and 'url'")
+            raise StrategyError(f"{path}: {where}: expected a mapping with 'citation' and 'url'")
         _check_keys(entry, {"citation", "url"}, {"citation"}, path, where)
         url = entry.get("url")
         if url is not None and not (isinstance(url, str) and url.startswith("https://")):
-            raise CodebookError(f"{path}: {where}.url: expected an https:// address or null, found {url!r}")
+            raise StrategyError(f"{path}: {where}.url: expected an https:// address or null, found {url!r}")
         sources[str(key)] = Source(key=str(key), citation=_text(entry, "citation", path, where), url=url)
     return sources
 
 
 def _parse_entries(raw: Any, name: str, entry_type: type, sources: dict[str, Source], path: Path) -> tuple:
     if not isinstance(raw, list):
-        raise CodebookError(f"{path}: {name!r} must be a list, found {type(raw).__name__}")
+        raise StrategyError(f"{path}: {name!r} must be a list, found {type(raw).__name__}")
     names = [f.name for f in fields(entry_type)]
     parsed = []
     for index, entry in enumerate(raw):
         where = f"{name}[{index}]"
         if not isinstance(entry, dict):
-            raise CodebookError(f"{path}: {where}: expected a mapping, found {type(entry).__name__}")
+            raise StrategyError(f"{path}: {where}: expected a mapping, found {type(entry).__name__}")
         _check_keys(entry, set(names), set(names), path, where)
         values = {}
         for key in names:
             if key in ("year", "goal"):
                 if not isinstance(entry[key], int) or isinstance(entry[key], bool):
-                    raise CodebookError(f"{path}: {where}.{key}: expected an integer, found {entry[key]!r}")
+                    raise StrategyError(f"{path}: {where}.{key}: expected an integer, found {entry[key]!r}")
                 values[key] = entry[key]
             else:
                 values[key] = _text(entry, key, path, where)
         if values["source"] not in sources:
-            raise CodebookError(f"{path}: {where}.source: unknown source {values['source']!r}; add it under sources")
+            raise StrategyError(f"{path}: {where}.source: unknown source {values['source']!r}; add it under sources")
         if values["confidence"] not in CONFIDENCE:
-            raise CodebookError(
+            raise StrategyError(
                 f"{path}: {where}.confidence: {values['confidence']!r} is not one of {', '.join(CONFIDENCE)}")
         if "period" in values and values["period"] not in PERIODS:
-            raise CodebookError(f"{path}: {where}.period: {values['period']!r} is not one of {', '.join(PERIODS)}")
+            raise StrategyError(f"{path}: {where}.period: {values['period']!r} is not one of {', '.join(PERIODS)}")
         parsed.append(entry_type(**values))
     return tuple(parsed)
 
 
 def _check_unique(entries: tuple, path: Path, name: str) -> None:
-    seen: set[str] = set()
-    for entry in entries:
-        if entry.id in seen:
-            raise CodebookError(f"{path}: {name}: duplicate id {entry.id!r}; ids must be unique")
-        seen.add(entry.id)
+    _F.unique((entry.id for entry in entries), f"{path}: {name}", "id")
 
 
 def _derive_links(codebooks: Iterable[Any] | None, area_ids: list[str]) -> dict[str, tuple[str, ...]]:
@@ -305,7 +285,7 @@ def _derive_links(codebooks: Iterable[Any] | None, area_ids: list[str]) -> dict[
         for indicator in codebook.indicators.values():
             unknown = sorted(set(indicator.priority_areas) - set(area_ids))
             if unknown:
-                raise CodebookError(
+                raise StrategyError(
                     f"{codebook.path}: indicator {indicator.id!r}: unknown priority area {unknown[0]!r}; "
                     f"expected ids from data/strategy/{STRATEGY_FILE}: {', '.join(area_ids)}")
             links.setdefault(indicator.id, set()).update(indicator.priority_areas)
@@ -313,6 +293,6 @@ def _derive_links(codebooks: Iterable[Any] | None, area_ids: list[str]) -> dict[
 
 
 def _load_codebook(name_or_path: str | Path) -> Any:
-    from cbss_analysis.codebook import load_codebook
+    from cbss_analysis.survey.codebook import load_codebook
 
     return load_codebook(name_or_path)

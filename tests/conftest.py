@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cbss_analysis.codebook import Codebook, load_codebook
+from cbss_analysis.survey.codebook import Codebook, load_codebook
 
 TESTS = Path(__file__).resolve().parent
 MINI_CODEBOOK = TESTS / "fixtures" / "mini_codebook.yaml"

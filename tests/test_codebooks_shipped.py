@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cbss_analysis.codebook import available_codebooks, load_codebook, rule_variables
+from cbss_analysis.survey.codebook import available_codebooks, load_codebook, rule_variables
 
 SHIPPED = ["cbss_online_risk", "cbss_synthetic", "hbsc2018_oa"]
 PRIORITY_AREAS = {"prevention", "child_friendly_justice", "alternative_care", "sexual_violence", "trafficking", "migration"}
@@ -76,7 +76,7 @@ WORDING = {
 }
 FREQ5 = {1: "Haven't", 2: "Once or twice", 3: "2-3 times per month", 4: "Once a week", 5: "Several times a week"}
 CODES = {
-    **{name: FREQ5 for name in ("beenbullied", "bulliedothers", "cbeenbullied", "cbulliedothers")},
+    **dict.fromkeys(("beenbullied", "bulliedothers", "cbeenbullied", "cbulliedothers"), FREQ5),
     **{f"emconlfreq{i}": {1: "Don't know/NA", 2: "Never/almost never", 3: "Every week", 4: "Daily",
                           5: "Several times daily", 6: "Almost all the time"} for i in range(1, 5)},
     **{f"emconlpref{i}": {1: "Strongly disagree", 2: "Disagree", 3: "Neither/nor", 4: "Agree", 5: "Strongly agree"}

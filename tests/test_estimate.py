@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cbss_analysis import estimate, intervals, variance
-from cbss_analysis.design import Design, DesignArrays
+from cbss_analysis import estimate
+from cbss_analysis._engine import intervals, variance
 from cbss_analysis.errors import DesignError, EstimationError
 from cbss_analysis.survey import Survey
+from cbss_analysis.survey.design import Design, DesignArrays
 
 DATA = Path(__file__).resolve().parent / "reference" / "data"
 CONTRACT_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "deff", "suppressed", "df"]

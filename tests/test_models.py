@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from cbss_analysis import models
-from cbss_analysis.codebook import load_codebook
-from cbss_analysis.design import Design
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import Survey, design_from_codebook
+from cbss_analysis.survey.codebook import load_codebook
+from cbss_analysis.survey.design import Design
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 ALL_CASES = json.loads((REFERENCE / "models.json").read_text(encoding="utf-8"))["models"]

@@ -17,8 +17,8 @@ import pytest
 from scipy import stats
 
 from cbss_analysis import estimate, load_survey, paths
-from cbss_analysis.design import Design
 from cbss_analysis.survey import Survey
+from cbss_analysis.survey.design import Design
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 RESULTS = json.loads((REFERENCE / "estimates.json").read_text())

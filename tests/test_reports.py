@@ -7,7 +7,6 @@ Jupyter kernels (about 2 s per run) and are marked slow.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -17,12 +16,16 @@ from urllib.parse import unquote
 
 import pytest
 
-from cbss_analysis import report_cache, reports
+from cbss_analysis import reports
+from cbss_analysis.cli import build_parser
+from cbss_analysis.cli import main as cli_main
+from cbss_analysis.common.files import sha256_of
 from cbss_analysis.errors import ReportError
-from cbss_analysis.report_files import recover
-from cbss_analysis.report_html import disarm_external, provenance_header, table_of_contents
-from cbss_analysis.report_params import ParamType, notebook_parameters, parse_cli_value
-from cbss_analysis.report_plan import load_plan, override_runs, select_runs
+from cbss_analysis.reports import cache as report_cache
+from cbss_analysis.reports.files import recover
+from cbss_analysis.reports.html import disarm_external, provenance_header, table_of_contents
+from cbss_analysis.reports.params import ParamType, notebook_parameters, parse_cli_value
+from cbss_analysis.reports.plan import load_plan, override_runs, select_runs
 
 FIXTURES = Path(__file__).parent / "report_fixtures"
 EXTERNAL = re.compile(r"""\s(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -127,13 +130,12 @@ def test_bad_arguments_are_report_errors(tmp_path: Path) -> None:
 
 
 def test_cli_arguments() -> None:
-    parser = argparse.ArgumentParser()
-    reports.add_report_arguments(parser)
-    args = parser.parse_args(["--only", "a", "--only", "b/c", "--param", "min_n=5", "--jobs", "3", "--force",
+    parser = build_parser()
+    args = parser.parse_args(["report", "--only", "a", "--only", "b/c", "--param", "min_n=5", "--jobs", "3", "--force",
                               "--with-code", "--fail-fast", "--timeout", "60", "--codebook", "x"])
     assert (args.only, args.param, args.jobs, args.force, args.with_code, args.fail_fast, args.timeout) == (
         ["a", "b/c"], ["min_n=5"], 3, True, True, True, 60.0)
-    assert parser.parse_args([]).jobs >= 1
+    assert parser.parse_args(["report"]).jobs >= 1
 
 
 # --- run keys ---------------------------------------------------------------------------------
@@ -233,14 +235,14 @@ def test_full_plan_renders_every_run(rendered) -> None:
     nb = json.loads((out / "01_summary" / "default" / "01_summary-default.ipynb").read_text())
     assert nb["metadata"]["cbss"]["records"] == manifest["records"]
     data = manifest["inputs"][0]
-    assert data["role"] == "data" and data["sha256"] == report_cache.sha256_file(FIXTURES / "table.csv")
+    assert data["role"] == "data" and data["sha256"] == sha256_of(FIXTURES / "table.csv")
     assert [Path(i["path"]).name for i in manifest["inputs"][1:]] == ["codebook.yaml", "cbss_online_risk.yaml",
                                                                      "hbsc2018_oa.yaml"]
     assert manifest["synthetic"] is True and manifest["environment"]["packages"]["papermill"]
     for run in ("01_summary/default", "02_profile/DK", "02_profile/NO"):
         folder = out / run
         assert sorted(p.suffix for p in folder.iterdir()) == [".html", ".ipynb", ".json"]
-    assert not [p for p in out.rglob(".tmp-*")]
+    assert not list(out.rglob(".tmp-*"))
 
 
 @pytest.mark.slow
@@ -249,7 +251,7 @@ def test_html_is_offline_escaped_and_hides_code(rendered) -> None:
     page = (out / "01_summary" / "default" / "01_summary-default.html").read_text()
     assert "DictReader" not in page and "min_n = 1" not in page, "input cells and parameters are hidden"
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
-    assert "SYNTHETIC DATA" in page and report_cache.sha256_file(FIXTURES / "table.csv") in page
+    assert "SYNTHETIC DATA" in page and sha256_of(FIXTURES / "table.csv") in page
     assert 'href="#Labels"' in page, "table of contents"
     for html_file in out.rglob("*.html"):
         text = html_file.read_text()
@@ -261,7 +263,7 @@ def test_html_is_offline_escaped_and_hides_code(rendered) -> None:
 def test_with_code_keeps_input_but_not_parameters(rendered) -> None:
     import nbformat
 
-    from cbss_analysis.report_html import export_html
+    from cbss_analysis.reports.html import export_html
 
     _, out, _ = rendered
     folder = out / "01_summary" / "default"
@@ -304,11 +306,8 @@ def test_incremental_runs_and_failures(rendered, tmp_path: Path, monkeypatch: py
 
     good = out / "02_profile" / "DK"
     before = {p.name: p.read_bytes() for p in good.iterdir()}
-    parser = argparse.ArgumentParser()
-    reports.add_report_arguments(parser)
-    args = parser.parse_args(["--plan", str(plan), "--out", str(out), "--only", "02_profile/DK", "--param",
-                              "fail=true", "--jobs", "1"])
-    assert reports.run_report_command(args) == 1
+    assert cli_main(["report", "--plan", str(plan), "--out", str(out), "--only", "02_profile/DK", "--param",
+                     "fail=true", "--jobs", "1"]) == 1
     assert {p.name: p.read_bytes() for p in good.iterdir() if p.name in before} == before
     failure = json.loads((good / "failed.json").read_text())
     assert failure["status"] == "failed" and failure["error"].startswith("ValueError: failing on purpose for DK")
@@ -328,7 +327,7 @@ def test_incremental_runs_and_failures(rendered, tmp_path: Path, monkeypatch: py
 
 @pytest.mark.slow
 def test_notebooks_refresh_is_deterministic(plan_dir: Path) -> None:
-    from cbss_analysis.notebooks_refresh import refresh
+    from cbss_analysis.reports.refresh import refresh
 
     path = plan_dir / "01_summary.ipynb"
     refresh(path)
@@ -344,7 +343,7 @@ def test_notebooks_refresh_is_deterministic(plan_dir: Path) -> None:
 def test_html_embeds_figures_and_escapes_outputs() -> None:
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from cbss_analysis.report_html import export_html
+    from cbss_analysis.reports.html import export_html
 
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
     nb = new_notebook(cells=[new_code_cell("plot()", outputs=[
@@ -377,8 +376,7 @@ def test_timeout_and_ctrl_c_leave_the_last_good_output(tmp_path: Path) -> None:
     plan = _sleepy_plan(tmp_path)
     out = tmp_path / "out"
     common = ["--plan", str(plan), "--out", str(out), "--jobs", "1"]
-    runner = ("import sys, argparse; from cbss_analysis import reports; p = argparse.ArgumentParser(); "
-              "reports.add_report_arguments(p); sys.exit(reports.run_report_command(p.parse_args(sys.argv[1:])))")
+    runner = "import sys; from cbss_analysis.cli import main; sys.exit(main(['report', *sys.argv[1:]]))"
     good = out / "sleep" / "default"
     assert subprocess.run([sys.executable, "-c", runner, *common], capture_output=True).returncode == 0
     before = {p.name: p.read_bytes() for p in good.iterdir()}

@@ -11,7 +11,7 @@ import yaml
 
 import cbss_analysis as cbss
 from cbss_analysis import paths
-from cbss_analysis.errors import CodebookError
+from cbss_analysis.errors import StrategyError
 from cbss_analysis.strategy import load_strategy
 
 AREAS_2017 = ["prevention", "child_friendly_justice", "alternative_care", "sexual_violence", "trafficking", "migration"]
@@ -73,7 +73,7 @@ def test_frames_carry_citations(strategy):
     frame = strategy.frame("priority_areas")
     assert list(frame["id"][:6]) == AREAS_2017
     assert frame["citation"].str.contains("20 years").all()
-    with pytest.raises(CodebookError, match="no strategy table 'nope'"):
+    with pytest.raises(StrategyError, match="no strategy table 'nope'"):
         strategy.frame("nope")
 
 
@@ -88,7 +88,7 @@ def test_indicator_links_derived_from_codebooks():
 
 
 def test_unknown_priority_area_in_a_codebook_names_it():
-    with pytest.raises(CodebookError, match=r"a\.yaml: indicator 'x': unknown priority area 'bogus'"):
+    with pytest.raises(StrategyError, match=r"a\.yaml: indicator 'x': unknown priority area 'bogus'"):
         load_strategy(codebooks=[fake_codebook("a.yaml", x=["bogus"])])
 
 
@@ -101,9 +101,9 @@ def test_shipped_codebooks_use_known_priority_areas():
 
 
 def test_unknown_area_and_period_raise(strategy):
-    with pytest.raises(CodebookError, match="unknown priority area 'nope'"):
+    with pytest.raises(StrategyError, match="unknown priority area 'nope'"):
         strategy.priority_area("nope")
-    with pytest.raises(CodebookError, match="unknown period"):
+    with pytest.raises(StrategyError, match="unknown period"):
         strategy.areas("2030")
 
 
@@ -132,7 +132,7 @@ def raw() -> dict:
 def test_malformed_strategy_gives_one_line_error(tmp_path, raw, mutate, message):
     mutate(raw)
     path = _write(tmp_path, raw)
-    with pytest.raises(CodebookError, match=message) as info:
+    with pytest.raises(StrategyError, match=message) as info:
         load_strategy(path, codebooks=[])
     assert str(path) in str(info.value) and "\n" not in str(info.value)
 
@@ -140,7 +140,7 @@ def test_malformed_strategy_gives_one_line_error(tmp_path, raw, mutate, message)
 def test_invalid_yaml_and_missing_file(tmp_path):
     bad = tmp_path / "strategy.yaml"
     bad.write_text("title: [unclosed\n", encoding="utf-8")
-    with pytest.raises(CodebookError, match="not valid YAML at line"):
+    with pytest.raises(StrategyError, match="not valid YAML at line"):
         load_strategy(bad, codebooks=[])
-    with pytest.raises(CodebookError, match="strategy file not found"):
+    with pytest.raises(StrategyError, match="strategy file not found"):
         load_strategy(tmp_path / "missing.yaml", codebooks=[])

@@ -9,8 +9,9 @@ import pytest
 import statsmodels.api as sm
 
 from cbss_analysis import paths, synthetic
-from cbss_analysis.codebook import load_codebook
 from cbss_analysis.errors import DataError
+from cbss_analysis.survey.codebook import load_codebook
+from cbss_analysis.synthetic import assumptions
 
 # HBSC 2017/18 open-access file, cases per state (SOURCES.md 1.1, HBSC2018OAed1.1 codebook), typed in
 # independently of synthetic.HBSC2018_SAMPLE_SIZES.
@@ -120,7 +121,7 @@ def test_item_non_response_is_a_few_percent(full):
 def test_pooled_marginals_match_the_hbsc_2017_18_reference(full):
     # Calibration cuts each item at the quantiles of the pooled reference, so only item non-response
     # (slightly more among pupils with conduct problems) and the shares' rounding move it: 0.8 points.
-    for name, pct in synthetic.HBSC2018_POOLED_PCT.items():
+    for name, pct in assumptions.HBSC2018_POOLED_PCT.items():
         observed = _valid(full[name]).value_counts(normalize=True).sort_index() * 100
         target = np.asarray(pct) / sum(pct) * 100
         assert list(observed.index) == list(range(1, len(pct) + 1)), name
@@ -129,13 +130,13 @@ def test_pooled_marginals_match_the_hbsc_2017_18_reference(full):
 
 def test_reference_transcription_spot_checks():
     # Values copied from SOURCES.md 2.1 (hbsc2018_oa_pooled_distributions.csv) by hand.
-    assert synthetic.HBSC2018_POOLED_PCT["beenbullied"][0] == 73.2
-    assert synthetic.HBSC2018_POOLED_PCT["cbeenbullied"][1] == 8.9
-    assert synthetic.HBSC2018_POOLED_PCT["emconlfreq3"] == (36.2, 29.5, 13.7, 8.2, 6.0, 6.4)
-    assert synthetic.HBSC2018_POOLED_PCT["hadsex"] == (16.7, 83.3)
-    assert synthetic.HBSC2018_POOLED_PCT["contraceptcondom"] == (52.2, 34.3, 13.5)
-    assert synthetic.HBSC2018_POOLED_PCT["talkfather"][4] == 6.7
-    for name, pct in {**synthetic.HBSC2018_POOLED_PCT, **synthetic.ASSUMED_PCT}.items():
+    assert assumptions.HBSC2018_POOLED_PCT["beenbullied"][0] == 73.2
+    assert assumptions.HBSC2018_POOLED_PCT["cbeenbullied"][1] == 8.9
+    assert assumptions.HBSC2018_POOLED_PCT["emconlfreq3"] == (36.2, 29.5, 13.7, 8.2, 6.0, 6.4)
+    assert assumptions.HBSC2018_POOLED_PCT["hadsex"] == (16.7, 83.3)
+    assert assumptions.HBSC2018_POOLED_PCT["contraceptcondom"] == (52.2, 34.3, 13.5)
+    assert assumptions.HBSC2018_POOLED_PCT["talkfather"][4] == 6.7
+    for name, pct in {**assumptions.HBSC2018_POOLED_PCT, **assumptions.ASSUMED_PCT}.items():
         assert abs(sum(pct) - 100) < 0.25, name
 
 
@@ -155,8 +156,8 @@ def test_weights_are_post_stratified_and_normalised_per_state(full):
     shares = cells / cells.groupby(level="countryno").transform("sum")
     boys = shares.xs(1, level="sex").to_numpy()
     girls = shares.xs(2, level="sex").to_numpy()
-    assert np.allclose(boys, synthetic.BOY_SHARE_OF_COHORT / 3, atol=1e-4)
-    assert np.allclose(girls, (1 - synthetic.BOY_SHARE_OF_COHORT) / 3, atol=1e-4)
+    assert np.allclose(boys, assumptions.BOY_SHARE_OF_COHORT / 3, atol=1e-4)
+    assert np.allclose(girls, (1 - assumptions.BOY_SHARE_OF_COHORT) / 3, atol=1e-4)
     assert full["weight"].std() > 0.1  # design weights from disproportionate regional allocation
 
 

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from cbss_analysis.errors import DataError
-from cbss_analysis.plots import tables
+from cbss_analysis.plots import selection
 from cbss_analysis.plots.style import MARKERS, PALETTE, caption_text, finish, is_synthetic, new_figure, styled
 
 _GREY = "#555555"
@@ -58,14 +58,14 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
     if isinstance(reference, str) and reference != "regional":
         raise DataError(f"estimates_by_state: reference={reference!r}; use 'regional', a number or None")
     keep = ["state", split] if split else ["state"]
-    rows, variable = tables.select(table, variable, category, keep, "estimates_by_state")
-    scale = tables.percent_scale(table, percent)
+    rows, variable = selection.select(table, variable, category, keep, "estimates_by_state")
+    scale = selection.percent_scale(table, percent)
     rows["state"] = rows["state"].astype(str)
     shown = ~rows["suppressed"] & rows["estimate"].notna()
     means = rows[shown].groupby("state", sort=False)["estimate"].mean().sort_values(ascending=False, kind="stable")
     order = [*means.index, *(s for s in dict.fromkeys(rows["state"]) if s not in means.index)]
     position = {state: i for i, state in enumerate(order)}
-    names = tables.group_order(rows[split], groups) if split else [None]
+    names = selection.group_order(rows[split], groups) if split else [None]
     offsets = np.linspace(-0.2, 0.2, len(names)) if len(names) > 1 else np.zeros(1)
 
     figure, ax = new_figure(7.5, 1.5 + len(order) * (0.3 if len(names) == 1 else 0.42))
@@ -108,11 +108,11 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
         top = float(np.nanmax(rows.loc[shown, "ci_high"].to_numpy(float), initial=0.0)) * scale
         ax.set_xlim(0, min(100.0, max(top * 1.08, 1.0)))
     what = variable if category is None else f"{variable}: {category}"
-    ax.set_xlabel(xlabel or tables.value_label(table, what, scale))
+    ax.set_xlabel(xlabel or selection.value_label(table, what, scale))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     split_note = f", by {split}" if split else ""
-    notes = (f"Dots: design-based estimates; whiskers: {tables.ci_percent(table)} confidence intervals"
+    notes = (f"Dots: design-based estimates; whiskers: {selection.ci_percent(table)} confidence intervals"
              f"{'; dashed lines: unweighted mean of the states shown' if reference == 'regional' else ''}"
              f"{f'; hollow markers: suppressed, fewer than {min_n} respondents' if any_hidden else ''}.")
     caption = caption_text(source or table.attrs.get("source"), is_synthetic(table, synthetic), notes)
@@ -145,13 +145,13 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     matplotlib.figure.Figure
         The gap (second minus first, in percentage points for proportions) is printed at the right.
     """
-    rows, variable = tables.select(table, variable, category, ["state", by], "gap_plot")
-    names = tables.group_order(rows[by], groups)
+    rows, variable = selection.select(table, variable, category, ["state", by], "gap_plot")
+    names = selection.group_order(rows[by], groups)
     if len(names) != 2:
         raise DataError(f"gap_plot: {by!r} has {len(names)} groups ({', '.join(names)}); pass groups=[first, second]")
     rows = rows[rows[by].astype(str).isin(names)].assign(state=lambda f: f["state"].astype(str),
                                                          group=lambda f: f[by].astype(str))
-    scale = tables.percent_scale(table, percent)
+    scale = selection.percent_scale(table, percent)
     rows["value"] = rows["estimate"].where(~rows["suppressed"]).astype(float) * scale
     wide = rows.pivot(index="state", columns="group", values="value").reindex(columns=names)
     gap = (wide[names[1]] - wide[names[0]]).sort_values(ascending=False, na_position="last", kind="stable")
@@ -178,7 +178,7 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     if scale == 100:
         ax.set_xlim(0, min(100.0, max(float(np.nanmax(wide.to_numpy(), initial=0.0)) * 1.08, 1.0)))
     what = variable if category is None else f"{variable}: {category}"
-    ax.set_xlabel(xlabel or tables.value_label(table, what, scale))
+    ax.set_xlabel(xlabel or selection.value_label(table, what, scale))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(names))
     suppressed_note = (f"'suppressed': a group with fewer than {min_n} respondents. "
                        if rows["suppressed"].any() else "")
@@ -189,7 +189,7 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
 
 
 def _state_axis(ax: Axes, order: list[str]) -> None:
-    ax.set_yticks(range(len(order)), labels=[tables.state_label(s) for s in order])
+    ax.set_yticks(range(len(order)), labels=[selection.state_label(s) for s in order])
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_ylabel("State")
     ax.tick_params(axis="y", length=0)

@@ -13,7 +13,7 @@ from matplotlib.patches import Rectangle
 
 from cbss_analysis import states
 from cbss_analysis.errors import DataError
-from cbss_analysis.plots import tables
+from cbss_analysis.plots import selection
 from cbss_analysis.plots.style import (
     DIVERGING_CMAP,
     MISSING_COLOUR,
@@ -55,7 +55,7 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
         Cells whose confidence interval excludes zero are outlined and their value is bold;
         cells without a difference (suppressed) are grey and hatched.
     """
-    tables.require_columns(diff_table, COMPARE_COLUMNS, "indicator_heatmap")
+    selection.require_columns(diff_table, COMPARE_COLUMNS, "indicator_heatmap")
     frame = diff_table.assign(variable=_row_names(diff_table), state=diff_table["state"].astype(str))
     if frame.duplicated(["variable", "state"]).any():
         raise DataError("indicator_heatmap: more than one row per variable x state; filter the table "
@@ -103,7 +103,7 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
     bar = figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
     short, long = _reference_text(diff_table.attrs.get("reference", "regional"))
     bar.set_label(f"Difference from {short}{f' ({unit})' if unit else ''}")
-    notes = (f"Cells: state minus {long}; outlined and bold: the {tables.ci_percent(diff_table)} confidence "
+    notes = (f"Cells: state minus {long}; outlined and bold: the {selection.ci_percent(diff_table)} confidence "
              "interval excludes zero; grey: no estimate (suppressed).")
     caption = caption_text(source or diff_table.attrs.get("source"), is_synthetic(diff_table, synthetic), notes)
     return finish(figure, title or f"Indicators by state: difference from {short}", caption)

@@ -151,6 +151,7 @@ def save_figure(figure: Figure, path: str | Path, dpi: int | None = None) -> Pat
     Parameters
     ----------
     figure : matplotlib.figure.Figure
+        The figure to save.
     path : str or Path
         Output file; the format comes from its suffix (png, svg, pdf).
     dpi : int, optional

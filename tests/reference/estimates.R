@@ -5,7 +5,7 @@
 # (every estimate, SE, CI, df, deff and contrast at 17 significant digits). The Python tests
 # read these files; R is not needed at test time.
 #
-# Conventions reproduced (see cbss_analysis/estimate.py):
+# Conventions reproduced (see cbss_analysis/estimate/):
 # - a domain is a by-cell intersected with "variable not missing"; its design is
 #   design[domain, ] (rows dropped, PSU counts per stratum kept from the full design),
 #   exactly what svyby() passes to its FUN;

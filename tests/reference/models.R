@@ -8,7 +8,7 @@
 # Run from anywhere:  Rscript tests/reference/models.R
 # Needs: R >= 4.2, survey (tested with 4.1.1), jsonlite.
 #
-# Conventions pinned here (see cbss_analysis/models.py):
+# Conventions pinned here (see cbss_analysis/models/):
 # - glm is converged tightly (epsilon 1e-14) and refitted from its own solution, so that the
 #   coefficients and the sandwich are those at the optimum to machine precision; R's default
 #   (1e-8 on the deviance) leaves coefficients uncertain in about the 5th digit, and svyglm

@@ -1,0 +1,76 @@
+"""Domains (subpopulations): the combinations of ``by`` values, as row codes or as row lists.
+
+:func:`domain_codes` gives every row the code of its domain, for the estimators that handle all
+domains in one pass of group sums (:mod:`cbss_analysis.estimate`); :func:`domain_rows` gives each
+domain's rows, for analyses fitted one domain at a time (models, scale reliability), with the rows
+outside kept in the design at zero weight. Rows with a missing ``by`` value belong to no domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cbss_analysis._engine.variance import group_index
+from cbss_analysis.errors import EstimationError
+
+
+def domain_rows(data: pd.DataFrame, by_columns: list[str]) -> list[tuple[tuple, np.ndarray]]:
+    """Each domain's key and row positions, in sorted key order; one domain of all rows without ``by``.
+
+    Rows with a missing ``by`` value belong to no domain.
+    """
+    if not by_columns:
+        return [((), np.arange(len(data)))]
+    groups = data[by_columns].groupby(by_columns, observed=True, sort=True, dropna=True).indices
+    return [((key,) if len(by_columns) == 1 else tuple(key), np.asarray(rows)) for key, rows in groups.items()]
+
+
+@dataclass(frozen=True)
+class Domains:
+    """Every row's domain code and the by values of each domain."""
+
+    code: np.ndarray  # (N,) domain of each row, -1 when a by value is missing
+    table: pd.DataFrame  # (G, len(by)) by values of each domain
+
+    @property
+    def count(self) -> int:
+        return len(self.table)
+
+
+def domain_codes(data: pd.DataFrame, by_columns: list[str]) -> Domains:
+    """Code every row by its combination of by values; the observed combinations, in order."""
+    if not by_columns:
+        return Domains(np.zeros(len(data), dtype=np.int64), pd.DataFrame(index=pd.RangeIndex(1)))
+    codes, uniques = [], []
+    for name in by_columns:
+        column = data[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes.append(column.cat.codes.to_numpy().astype(np.int64))
+            uniques.append(column.dtype)
+        else:
+            code, unique = pd.factorize(column, sort=True, use_na_sentinel=True)
+            codes.append(code.astype(np.int64))
+            uniques.append(unique)
+    sizes = [len(u.categories) if isinstance(u, pd.CategoricalDtype) else len(u) for u in uniques]
+    if np.prod(np.array(sizes, dtype=np.float64)) >= 2.0**62:
+        raise EstimationError(f"by={by_columns!r} has too many combinations of values")
+    key = np.zeros(len(data), dtype=np.int64)
+    missing = np.zeros(len(data), dtype=bool)
+    for code, size in zip(codes, sizes, strict=True):
+        key = key * size + code
+        missing |= code < 0
+    valid = ~missing
+    group, observed = group_index(key[valid], int(np.prod(sizes, dtype=np.int64)))
+    domain = np.full(len(data), -1, dtype=np.int64)
+    domain[valid] = group
+    parts = np.unravel_index(observed, sizes)
+    table = {}
+    for name, unique, part in zip(by_columns, uniques, parts, strict=True):
+        if isinstance(unique, pd.CategoricalDtype):
+            table[name] = pd.Categorical.from_codes(part, dtype=unique)
+        else:
+            table[name] = unique.take(part)
+    return Domains(domain, pd.DataFrame(table))

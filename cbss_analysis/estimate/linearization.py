@@ -1,0 +1,234 @@
+"""Taylor linearisation of means, proportions and totals: every variable and domain in one pass.
+
+:func:`linearize` turns analysis columns and domain codes into estimates, standard errors, counts,
+degrees of freedom and design effects, and keeps the per-PSU influence totals behind them (a
+:class:`Linearization`) so that any linear combination of the estimates gets its design-based
+variance later (:mod:`cbss_analysis.estimate.contrasts`). The conventions are those of R ``survey``;
+see :mod:`cbss_analysis.estimate`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cbss_analysis._engine import variance
+from cbss_analysis._engine.domains import Domains
+from cbss_analysis.errors import EstimationError
+from cbss_analysis.survey import DesignArrays, Survey
+
+TABLE_COLUMNS_BEFORE_BY = ("variable", "level")
+TABLE_COLUMNS_AFTER_BY = ("estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "deff", "suppressed", "df")
+LINEARIZATION_ATTR = "linearization"
+ESTIMATE_INDEX = "_estimate_index"
+DEFF_REFERENCES = {True: "replace", "replace": "replace", "wor": "wor", False: None}
+
+
+@dataclass(frozen=True, eq=False)
+class Linearization:
+    """The per-PSU influence totals behind an estimate table, kept for :func:`compare`.
+
+    Carried in ``table.attrs["linearization"]`` by a :class:`LinearizationRef`.
+
+    Attributes
+    ----------
+    arrays : DesignArrays
+        The design of the survey.
+    keys : pandas.DataFrame
+        ``variable``, ``level``, the by columns and the estimate index of every row.
+    column, psu, z : ndarray
+        Sparse influence matrix: estimate index, PSU code and PSU total of the influence values.
+    estimate : ndarray
+        Unsuppressed estimates, by estimate index.
+    variable_index : ndarray
+        The variable column (0 .. J-1) of every estimate.
+    strata_present : ndarray of bool, shape (J, H)
+        Strata with at least one respondent with a value, per variable column.
+    variable_df : ndarray of int64, shape (J,)
+        Design df over the rows with a value (PSUs minus strata), per variable column.
+    """
+
+    arrays: DesignArrays
+    keys: pd.DataFrame
+    column: np.ndarray
+    psu: np.ndarray
+    z: np.ndarray
+    estimate: np.ndarray
+    variable_index: np.ndarray
+    strata_present: np.ndarray
+    variable_df: np.ndarray
+
+
+class LinearizationRef(str):
+    """The ``attrs`` value that carries a :class:`Linearization`.
+
+    A string (a unique label) so that pandas can still write ``attrs`` as JSON (``to_parquet``
+    does; the label is what gets written), equal only to itself (so ``pd.concat`` of two
+    different tables drops it rather than mixing them up), and shared, not copied, by the deep
+    copies that pandas makes of ``attrs`` on every operation (the arrays are never modified).
+    """
+
+    linearization: Linearization
+
+    def __new__(cls, linearization: Linearization) -> LinearizationRef:
+        ref = super().__new__(cls, f"cbss_analysis.estimate linearization {uuid.uuid4().hex}")
+        ref.linearization = linearization
+        return ref
+
+    def __copy__(self) -> LinearizationRef:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> LinearizationRef:
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (LinearizationRef, (self.linearization,))
+
+
+@dataclass(frozen=True)
+class AnalysisColumns:
+    """One float column per variable or category (NaN = missing), with its variable name and level."""
+
+    variable: list[str]
+    level: list[str | None]
+    values: list[np.ndarray]
+
+
+def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisColumns:
+    """One float column per variable, or per category of a categorical variable (NaN = missing)."""
+    out = AnalysisColumns([], [], [])
+    for name in names:
+        column = survey.data[name] if name in survey.data.columns else None
+        if column is not None and isinstance(column.dtype, pd.CategoricalDtype):
+            codes = column.cat.codes.to_numpy()
+            missing = codes < 0
+            for i, label in enumerate(column.cat.categories):
+                values = (codes == i).astype(np.float64)
+                values[missing] = np.nan
+                out.variable.append(name)
+                out.level.append(str(label))
+                out.values.append(values)
+            continue
+        values = survey.values(name).to_numpy(dtype=np.float64, na_value=np.nan)
+        if kind == "proportion":
+            bad = ~np.isnan(values) & (values != 0.0) & (values != 1.0)
+            if bad.any():
+                raise EstimationError(
+                    f"proportion: variable {name!r} has values other than 0 and 1 (e.g. {values[bad][0]:g} in "
+                    f"{int(bad.sum())} rows); use estimate.mean or an indicator"
+                )
+        out.variable.append(name)
+        out.level.append(None)
+        out.values.append(values)
+    return out
+
+
+def deff_reference(deff: bool | str) -> str | None:
+    """``"replace"``, ``"wor"`` or None from the ``deff`` argument of the estimators."""
+    if not isinstance(deff, (bool, str)) or deff not in DEFF_REFERENCES:
+        raise EstimationError(f"deff={deff!r} must be True, False, 'replace' or 'wor'")
+    return DEFF_REFERENCES[deff]
+
+
+def linearize(
+    columns: AnalysisColumns, domains: Domains, arrays: DesignArrays, kind: str, deff_reference: str | None
+) -> tuple[pd.DataFrame, Linearization]:
+    """Estimates, SEs, counts, df and deff of every (variable column, domain) in one pass of group sums."""
+    n_domains = domains.count
+    n_psus = arrays.n_psus
+    in_domain = domains.code >= 0
+    domain = np.where(in_domain, domains.code, n_domains)
+    cell_of_row = np.full(domain.size, -1, dtype=np.int64)
+    cell_of_row[in_domain], cell_keys = variance.group_index(
+        domains.code[in_domain] * n_psus + arrays.psu[in_domain], n_domains * n_psus
+    )
+    n_cells = cell_keys.size
+    cell_of_row[~in_domain] = n_cells
+    cell_domain, cell_psu = cell_keys // n_psus, cell_keys % n_psus
+    weight = arrays.weight
+
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("estimate", "n", "n_weighted", "ss", "column", "psu", "z")}
+    strata_present = np.zeros((len(columns.values), arrays.n_strata), dtype=bool)
+    variable_df = np.zeros(len(columns.values), dtype=np.int64)
+    for j, values in enumerate(columns.values):
+        valid = ~np.isnan(values)
+        w = np.where(valid, weight, 0.0)
+        x = np.where(valid, values, 0.0)
+        n_weighted = np.bincount(domain, weights=w, minlength=n_domains + 1)
+        wx = w * x
+        sum_wx = np.bincount(domain, weights=wx, minlength=n_domains + 1)
+        n = np.bincount(domain, weights=valid, minlength=n_domains + 1)
+        safe_weight = np.where(n_weighted > 0, n_weighted, 1.0)
+        domain_mean = np.where(n_weighted > 0, sum_wx / safe_weight, 0.0)
+        centred = x - domain_mean[domain]
+        w_centred = w * centred
+        ss = np.bincount(domain, weights=w_centred * centred, minlength=n_domains + 1)
+        if kind == "total":
+            z = np.bincount(cell_of_row, weights=wx, minlength=n_cells + 1)[:n_cells]
+        else:
+            z = np.bincount(cell_of_row, weights=w_centred, minlength=n_cells + 1)[:n_cells] / safe_weight[cell_domain]
+        has_rows = np.bincount(cell_of_row, weights=valid, minlength=n_cells + 1)[:n_cells] > 0
+        psu_present = np.bincount(arrays.psu, weights=valid, minlength=n_psus) > 0
+        strata_present[j, arrays.psu_stratum[psu_present]] = True
+        variable_df[j] = psu_present.sum() - strata_present[j].sum()
+        estimate = sum_wx if kind == "total" else domain_mean
+        parts["estimate"].append(np.where(n > 0, estimate, np.nan)[:n_domains])
+        parts["n"].append(n[:n_domains])
+        parts["n_weighted"].append(n_weighted[:n_domains])
+        parts["ss"].append(ss[:n_domains])
+        parts["column"].append(j * n_domains + cell_domain[has_rows])
+        parts["psu"].append(cell_psu[has_rows])
+        parts["z"].append(z[has_rows])
+    flat = {k: np.concatenate(v) for k, v in parts.items()}
+    n_estimates = len(columns.values) * n_domains
+    var = variance.psu_variance(flat["column"], flat["psu"], flat["z"], n_estimates, arrays)
+    df = variance.degrees_of_freedom(flat["column"], flat["psu"], n_estimates, arrays)
+    n = flat["n"].astype(np.int64)
+    se = np.where(n > 0, np.sqrt(var), np.nan)
+    effect = design_effect(var, flat["ss"], n, flat["n_weighted"], kind, deff_reference)
+
+    repeat = np.repeat(np.arange(len(columns.values)), n_domains)
+    by_values = domains.table.iloc[np.tile(np.arange(n_domains), len(columns.values))].reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "variable": pd.array(np.asarray(columns.variable, dtype=object)[repeat], dtype="str"),
+            "level": pd.array(np.asarray(columns.level, dtype=object)[repeat], dtype="str"),
+        }
+    )
+    table = pd.concat([table, by_values], axis=1)
+    table["estimate"] = flat["estimate"]
+    table["se"] = se
+    table["n"] = n
+    table["n_weighted"] = flat["n_weighted"]
+    table["deff"] = effect
+    table["suppressed"] = False
+    table["df"] = df
+    keys = table[[*TABLE_COLUMNS_BEFORE_BY, *domains.table.columns]].copy()
+    keys[ESTIMATE_INDEX] = np.arange(n_estimates)
+    linearization = Linearization(
+        arrays, keys, flat["column"], flat["psu"], flat["z"], flat["estimate"], repeat, strata_present, variable_df
+    )
+    return table, linearization
+
+
+def design_effect(
+    var: np.ndarray, ss: np.ndarray, n: np.ndarray, n_weighted: np.ndarray, kind: str, reference: str | None
+) -> np.ndarray:
+    """``v / v_srs`` with ``v_srs`` from R ``svymean``/``svytotal(deff=)`` (see the module docstring).
+
+    ``s^2 = n / (n - 1) * sum w (y - mean)^2 / sum w`` (R ``svyvar``); mean: ``v_srs = s^2 / n``;
+    total: ``v_srs = s^2 N^2 / n``; ``"wor"`` multiplies by ``(N - n) / N``.
+    """
+    if reference is None:
+        return np.full(var.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(n > 1, n / (n - 1.0) * ss / n_weighted, np.nan)
+        v_srs = s2 / n
+        if kind == "total":
+            v_srs = v_srs * n_weighted**2
+        if reference == "wor":
+            v_srs = np.where(n_weighted >= n, v_srs * (n_weighted - n) / n_weighted, np.nan)
+        return var / v_srs

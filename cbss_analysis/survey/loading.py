@@ -1,0 +1,117 @@
+"""Loading survey files: :func:`load_survey` reads a file through a codebook into a :class:`Survey`.
+
+The file (SPSS, Stata, CSV, Parquet) is read by :mod:`~cbss_analysis.survey.readers`, decoded by
+:mod:`~cbss_analysis.survey.decoding` (labelled categoricals, NA for missing codes, a ``state``
+column of ISO2 codes) and given the :class:`~cbss_analysis.survey.design.Design` that its codebook
+declares.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from cbss_analysis import paths
+from cbss_analysis.errors import DataError
+from cbss_analysis.survey.codebook import Codebook, load_codebook
+from cbss_analysis.survey.core import Survey
+from cbss_analysis.survey.design import Design
+from cbss_analysis.survey.readers import read_raw
+
+SYNTHETIC_FILE_LABEL_PREFIX = "SYNTHETIC"
+"""A file whose label starts with this is synthetic (the embedded survey, ``cbss-analysis synth`` output)."""
+
+
+def design_from_codebook(codebook: Codebook, lonely_psu: str = "fail") -> Design:
+    """The :class:`Design` that a codebook declares.
+
+    Raises
+    ------
+    DataError
+        If the codebook declares no design.
+    """
+    if codebook.design is None:
+        raise DataError(f"{codebook.path or codebook.name}: the codebook declares no design (weight, strata, psu)")
+    spec = codebook.design
+    return Design(weight=spec.weight, strata=spec.strata or None, psu=spec.psu, fpc=spec.fpc, lonely_psu=lonely_psu, nest=spec.nest)
+
+
+def load_survey(
+    path: str | Path | None = None,
+    codebook: str | Path | Codebook | None = None,
+    keep_all_countries: bool = False,
+    lonely_psu: str = "fail",
+) -> Survey:
+    """Load survey microdata through a codebook.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A ``.sav``, ``.dta``, ``.csv`` or ``.parquet`` file. Default: the embedded synthetic
+        survey (``data/survey/cbss_synthetic_hbsc2018.sav``).
+    codebook : str, Path or Codebook, optional
+        A shipped codebook name, a YAML path, or a loaded codebook. Default: ``cbss_synthetic``
+        for a file labelled synthetic (the embedded survey, ``cbss-analysis synth`` output),
+        else ``hbsc2018_oa`` (the real HBSC 2017/18 open-access file).
+    keep_all_countries : bool
+        Keep rows of countries that are not CBSS member states (their ``state`` is NA).
+        By default they are left out, with a warning that counts them.
+    lonely_psu : str
+        Lonely-PSU rule (see :class:`Design`).
+
+    Returns
+    -------
+    Survey
+
+    Raises
+    ------
+    DataError, CodebookError, DesignError
+        One line naming the file, the variable and the value.
+    """
+    path = Path(path).expanduser() if path is not None else paths.embedded_survey()
+    if codebook is None:
+        codebook = default_codebook_for(path)
+    if not isinstance(codebook, Codebook):
+        codebook = load_codebook(codebook)
+    raw = read_raw(path, columns=list(codebook.variables))
+    if codebook.state_variable and codebook.state_variable in raw.frame.columns and not keep_all_countries:
+        raw_frame = _member_rows(raw.frame, codebook.state_variable, path)
+    else:
+        raw_frame = raw.frame
+    synthetic = codebook.synthetic or raw.file_label.upper().startswith(SYNTHETIC_FILE_LABEL_PREFIX)
+    return Survey(raw_frame, design_from_codebook(codebook, lonely_psu), codebook, source=path.resolve(), synthetic=synthetic)
+
+
+def default_codebook_for(path: Path) -> str:
+    """Name of the codebook that fits a file: ``cbss_synthetic`` for files labelled synthetic, else ``hbsc2018_oa``."""
+    if path.suffix.lower() in {".sav", ".zsav", ".dta"} and path.is_file() and path.stat().st_size > 0:
+        import pyreadstat
+
+        reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+        try:
+            _, meta = reader(str(path), metadataonly=True)
+        except Exception:  # an unreadable file is reported by read_raw with its own message
+            return "hbsc2018_oa"
+        if (meta.file_label or "").upper().startswith(SYNTHETIC_FILE_LABEL_PREFIX):
+            return paths.DEFAULT_CODEBOOK
+    return "hbsc2018_oa"
+
+
+def _member_rows(frame: pd.DataFrame, state_variable: str, path: Path) -> pd.DataFrame:
+    from cbss_analysis.states import iso2_from_countryno
+
+    country = pd.to_numeric(frame[state_variable], errors="coerce")
+    member = country.isin(list(iso2_from_countryno()))
+    dropped = int((~member).sum())
+    if dropped == 0:
+        return frame
+    if not member.any():
+        raise DataError(f"{path}: no rows of a CBSS member state in {state_variable!r} (codes such as {country.dropna().iloc[0]:g})")
+    others = country[~member].nunique()
+    warnings.warn(
+        f"{path.name}: left out {dropped:,} rows of {others} non-CBSS countries; pass keep_all_countries=True to keep them",
+        stacklevel=3,
+    )
+    return frame.loc[member].reset_index(drop=True)

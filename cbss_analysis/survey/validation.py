@@ -1,0 +1,54 @@
+"""Check a survey file against its codebook and list every problem, not just the first.
+
+:func:`validate_file` is what ``cbss-analysis validate`` runs: unreadable files, missing
+variables, unknown codes (with counts), out-of-range values and bad design variables
+(weights, strata, PSUs, lonely PSUs) each become one :class:`~cbss_analysis.survey.decoding.Problem`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cbss_analysis.errors import CbssError, DesignError
+from cbss_analysis.survey.codebook import Codebook, load_codebook
+from cbss_analysis.survey.decoding import Problem, decode_frame, missing_variables
+from cbss_analysis.survey.design import design_arrays
+from cbss_analysis.survey.loading import default_codebook_for, design_from_codebook
+from cbss_analysis.survey.readers import read_raw
+
+
+def validate_file(path: str | Path, codebook: str | Path | Codebook | None = None) -> list[Problem]:
+    """Every problem of a survey file against a codebook (empty when the file is valid).
+
+    Parameters
+    ----------
+    path : str or Path
+        The survey file.
+    codebook : str, Path or Codebook, optional
+        Default as :func:`cbss_analysis.load_survey` chooses it.
+
+    Raises
+    ------
+    CodebookError
+        If the codebook itself is invalid (there is nothing to check the file against).
+    """
+    path = Path(path).expanduser()
+    if not isinstance(codebook, Codebook):
+        codebook = load_codebook(codebook if codebook is not None else default_codebook_for(path))
+    try:
+        raw = read_raw(path, columns=list(codebook.variables))
+    except CbssError as error:
+        return [Problem("unreadable", "", str(error))]
+    where = str(path)
+    problems = missing_variables(raw.frame, codebook, where)
+    decoded, found = decode_frame(raw.frame, codebook, where)
+    problems.extend(found)
+    if codebook.design is None:
+        return problems
+    design = design_from_codebook(codebook)
+    if not any(p.variable in design.columns for p in problems):
+        try:
+            design_arrays(decoded, design, where)
+        except DesignError as error:
+            problems.append(Problem("design", "", str(error)))
+    return problems
