@@ -18,7 +18,7 @@ from cbss_analysis import paths, states
 from cbss_analysis.errors import DataError
 
 CONFIDENCE: tuple[str, ...] = ("H", "M", "L")
-_COMMON = {"iso2": "str", "state": "str", "source": "str", "source_url": "str", "confidence": "str"}
+_COMMON = {"state": "str", "state_name": "str", "source": "str", "source_url": "str", "confidence": "str"}
 SCHEMAS: dict[str, dict[str, str]] = {
     "psmu_2022_age11": {"survey": "str", "age": "Int64", "indicator": "str", "sex": "str",
                         "value_pct": "float64", "licence": "str"},
@@ -28,13 +28,13 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "barnahus_first": {"first_opening_year": "Int64", "detail": "str"},
     "population": {"measure": "str", "year": "Int64", "value": "float64", "unit": "str"},
 }
-"""Table name -> its columns (besides iso2, state, source, source_url, confidence) and dtypes."""
+"""Table name -> its columns (besides state, state_name, source, source_url, confidence) and dtypes."""
 KEYS: dict[str, tuple[str, ...]] = {
-    "psmu_2022_age11": ("iso2", "sex"),
-    "hbsc_sample_sizes": ("iso2", "survey"),
-    "corporal_punishment_ban": ("iso2",),
-    "barnahus_first": ("iso2",),
-    "population": ("iso2", "measure", "year"),
+    "psmu_2022_age11": ("state", "sex"),
+    "hbsc_sample_sizes": ("state", "survey"),
+    "corporal_punishment_ban": ("state",),
+    "barnahus_first": ("state",),
+    "population": ("state", "measure", "year"),
 }
 """Table name -> the columns that identify a row."""
 
@@ -63,7 +63,7 @@ def load_published(name: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Tidy table with ``iso2``, ``state`` and the table's columns, then ``source``,
+        Tidy table with ``state`` (ISO2 code), ``state_name`` and the table's columns, then ``source``,
         ``source_url`` and ``confidence``; ``attrs["name"]`` and ``attrs["synthetic"] = False``.
 
     Raises
@@ -90,7 +90,7 @@ def _read(path: Path, schema: dict[str, str]) -> pd.DataFrame:
     if missing:
         raise DataError(f"{path}: missing column {missing[0]!r}; expected {', '.join(schema)}")
     specific = [column for column in schema if column not in _COMMON]
-    frame = frame[["iso2", "state", *specific, "source", "source_url", "confidence"]]
+    frame = frame[["state", "state_name", *specific, "source", "source_url", "confidence"]]
     for column, dtype in schema.items():
         if dtype == "str":
             continue
@@ -107,17 +107,17 @@ def _read(path: Path, schema: dict[str, str]) -> pd.DataFrame:
 
 def _validate(frame: pd.DataFrame, path: Path, keys: tuple[str, ...]) -> None:
     names = states.state_names()
-    for column in ("iso2", "state", "source", "confidence"):
+    for column in ("state", "state_name", "source", "confidence"):
         if frame[column].isna().any():
             raise DataError(f"{path}: column {column!r} is empty in {int(frame[column].isna().sum())} row(s)")
-    unknown = sorted(set(frame["iso2"]) - set(names))
+    unknown = sorted(set(frame["state"]) - set(names))
     if unknown:
         raise DataError(f"{path}: unknown state code {unknown[0]!r}; expected ISO2 codes of CBSS member states")
-    wrong = frame["state"] != frame["iso2"].map(names)
+    wrong = frame["state_name"] != frame["state"].map(names)
     if wrong.any():
         row = frame[wrong].iloc[0]
-        raise DataError(f"{path}: state {row['state']!r} does not match code {row['iso2']!r} "
-                        f"({names[row['iso2']]!r} expected)")
+        raise DataError(f"{path}: state_name {row['state_name']!r} does not match code {row['state']!r} "
+                        f"({names[row['state']]!r} expected)")
     duplicated = frame.duplicated(list(keys))
     if duplicated.any():
         row = frame[duplicated].iloc[0]

@@ -40,12 +40,12 @@ def member_states() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``iso2``, ``iso3``, ``name``, ``subregion`` (Nordic, Baltic, Central),
+        Columns ``state`` (ISO2 code), ``iso3``, ``state_name``, ``subregion`` (Nordic, Baltic, Central),
         ``hbsc_countryno`` (HBSC ``countryno`` code, e.g. 233000 for Estonia),
         ``member_since``, ``member_until`` (2022 for Russia, else missing),
         ``display_order`` and ``source``. A fresh copy each call.
     """
-    return _read_states().copy()
+    return _read_states().rename(columns={"iso2": "state", "name": "state_name"})
 
 
 def state_codes() -> list[str]:

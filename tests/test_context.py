@@ -12,12 +12,13 @@ from cbss_analysis.survey import design_from_codebook
 
 
 def test_policy_context_has_every_state_once_with_published_facts():
-    table = context.policy_context().set_index("iso2")
+    table = context.policy_context().set_index("state")
     assert len(table) == 11
     assert table.loc["SE", "ban_year"] == 1979 and pd.isna(table.loc["RU", "ban_year"])
     assert table.loc["IS", "first_barnahus"] == 1998
     assert table.loc["EE", "under18_share_pct"] == pytest.approx(19.3, abs=0.05)  # as in the reference table
     assert table.loc["LV", "confidence"] == "L" and table.loc["SE", "confidence"] == "M"
+    assert table.loc["EE", "state_name"] == "Estonia"  # `state` is the ISO2 code and `state_name` the name everywhere
 
 
 def test_survey_beside_published_matches_state_and_sex():

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from cbss_analysis import plots, states
-from cbss_analysis.errors import DataError
+from cbss_analysis.errors import DataError, PlotError
 
 CODES = states.state_codes()
 COLUMNS = ["variable", "level", "state", "sex", "estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "deff",
@@ -129,7 +129,7 @@ def test_states_sorted_by_estimate_with_regional_line():
 def test_fixed_reference_line_and_bad_reference():
     figure = plots.estimates_by_state(estimate_table(), reference=0.2)
     assert "Reference: 20.0%" in [t.get_text() for t in data_axes(figure)[0].get_legend().get_texts()]
-    with pytest.raises(DataError, match="reference='EE'"):
+    with pytest.raises(PlotError, match="reference='EE'"):
         plots.estimates_by_state(estimate_table(), reference="EE")
 
 
@@ -142,7 +142,7 @@ def test_gap_plot_labels_the_gap_and_suppressed_group():
 def test_gap_plot_needs_two_groups():
     table = estimate_table(True)
     table["sex"] = table["sex"].where((table["state"] != "EE") | (table["sex"] == "Boy"), "Other")
-    with pytest.raises(DataError, match="pass groups="):
+    with pytest.raises(PlotError, match="pass groups="):
         plots.gap_plot(table)
     assert plots.gap_plot(table, groups=["Boy", "Girl"]).get_suptitle()
 
@@ -168,20 +168,20 @@ def test_heatmap_marks_significant_cells_and_missing():
 
 def test_heatmap_rejects_duplicate_cells():
     table = pd.concat([compare_table(), compare_table()])
-    with pytest.raises(DataError, match="more than one row per variable x state"):
+    with pytest.raises(PlotError, match="more than one row per variable x state"):
         plots.indicator_heatmap(table)
 
 
 def test_table_with_several_variables_needs_variable():
     table = pd.concat([estimate_table(), estimate_table().assign(variable="bullied")])
     table.attrs.update(estimate_table().attrs)
-    with pytest.raises(DataError, match=r"several variables \(cyberbullied, bullied\); pass variable="):
+    with pytest.raises(PlotError, match=r"several variables \(cyberbullied, bullied\); pass variable="):
         plots.estimates_by_state(table)
     assert "bullied" in plots.estimates_by_state(table, variable="bullied").get_suptitle()
 
 
 def test_extra_by_column_must_be_split_or_filtered():
-    with pytest.raises(DataError, match="several values of 'sex'"):
+    with pytest.raises(PlotError, match="several values of 'sex'"):
         plots.estimates_by_state(estimate_table(True))
 
 

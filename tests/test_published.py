@@ -21,19 +21,19 @@ def test_available_lists_the_tables():
 @pytest.mark.parametrize("name", NAMES)
 def test_every_row_is_sourced_and_graded(name):
     frame = cbss.load_published(name)
-    assert list(frame.columns[:2]) == ["iso2", "state"]
+    assert list(frame.columns[:2]) == ["state", "state_name"]
     assert list(frame.columns[-3:]) == ["source", "source_url", "confidence"]
     assert frame["source"].notna().all()
     assert frame["confidence"].isin(["H", "M", "L"]).all()
-    assert set(frame["iso2"]) <= set(states.state_codes())
+    assert set(frame["state"]) <= set(states.state_codes())
     assert frame.attrs["synthetic"] is False and frame.attrs["name"] == name
 
 
 def test_psmu_values_by_state_and_sex():
     frame = cbss.load_published("psmu_2022_age11")
     assert len(frame) == 18
-    assert not {"DK", "RU"} & set(frame["iso2"])
-    value = frame.set_index(["iso2", "sex"])["value_pct"]
+    assert not {"DK", "RU"} & set(frame["state"])
+    value = frame.set_index(["state", "sex"])["value_pct"]
     assert value["LT", "Girl"] == 16 and value["LT", "Boy"] == 13
     assert value["SE", "Girl"] == 7 and value["SE", "Boy"] == 4
     assert (frame["licence"] == "CC BY 4.0").all()
@@ -41,23 +41,23 @@ def test_psmu_values_by_state_and_sex():
 
 def test_sample_sizes_match_the_hbsc_documentation():
     frame = cbss.load_published("hbsc_sample_sizes")
-    n2018 = frame[frame["survey_year"] == 2018].set_index("iso2")["n"]
+    n2018 = frame[frame["survey_year"] == 2018].set_index("state")["n"]
     assert n2018["EE"] == 4725 and n2018["IS"] == 6996 and len(n2018) == 11
-    assert frame["countryno"].map(states.iso2_from_countryno()).tolist() == frame["iso2"].tolist()
+    assert frame["countryno"].map(states.iso2_from_countryno()).tolist() == frame["state"].tolist()
 
 
 def test_policy_years():
-    bans = cbss.load_published("corporal_punishment_ban").set_index("iso2")["ban_year"]
+    bans = cbss.load_published("corporal_punishment_ban").set_index("state")["ban_year"]
     assert bans["SE"] == 1979 and bans["LT"] == 2017 and pd.isna(bans["RU"])
-    barnahus = cbss.load_published("barnahus_first").set_index("iso2")["first_opening_year"]
+    barnahus = cbss.load_published("barnahus_first").set_index("state")["first_opening_year"]
     assert barnahus["IS"] == 1998 and pd.isna(barnahus["FI"]) and "RU" not in barnahus.index
 
 
 def test_population_in_persons():
     frame = cbss.load_published("population")
-    total = frame[(frame["measure"] == "population_total") & (frame["year"] == 2022)].set_index("iso2")["value"]
+    total = frame[(frame["measure"] == "population_total") & (frame["year"] == 2022)].set_index("state")["value"]
     assert total["EE"] == 1348840
-    under18 = frame[frame["measure"] == "population_under18"].set_index("iso2")["value"]
+    under18 = frame[frame["measure"] == "population_under18"].set_index("state")["value"]
     assert under18["EE"] == pytest.approx(260327.5)
 
 
@@ -75,12 +75,12 @@ def data_copy(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (lambda f: f.assign(iso2=f["iso2"].replace("EE", "XX")), "unknown state code 'XX'"),
-    (lambda f: f.assign(state=f["state"].replace("Estonia", "Estland")), "state 'Estland' does not match code 'EE'"),
+    (lambda f: f.assign(state=f["state"].replace("EE", "XX")), "unknown state code 'XX'"),
+    (lambda f: f.assign(state_name=f["state_name"].replace("Estonia", "Estland")), "state_name 'Estland' does not match code 'EE'"),
     (lambda f: f.assign(confidence="A"), "confidence 'A' is not one of H, M, L"),
     (lambda f: f.assign(ban_year=f["ban_year"].astype(str).replace("1979", "c. 1979")), "non-numeric value 'c. 1979'"),
     (lambda f: f.drop(columns="source"), "missing column 'source'"),
-    (lambda f: pd.concat([f, f.head(1)]), "duplicate row for iso2=DK"),
+    (lambda f: pd.concat([f, f.head(1)]), "duplicate row for state=DK"),
 ])
 def test_malformed_file_gives_one_line_error(data_copy, edit, message):
     path = data_copy / "corporal_punishment_ban.csv"

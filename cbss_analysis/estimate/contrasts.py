@@ -101,5 +101,5 @@ def published_child_population() -> dict[str, float]:
         figures = load_published("population")
     except CbssError:
         return {}
-    latest = figures.loc[figures["measure"] == "population_under18"].sort_values("year").groupby("iso2").last()
-    return {str(iso2): float(value) for iso2, value in latest["value"].items()}
+    latest = figures.loc[figures["measure"] == "population_under18"].sort_values("year").groupby("state").last()
+    return {str(state): float(value) for state, value in latest["value"].items()}

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from cbss_analysis.errors import DataError
+from cbss_analysis.errors import PlotError
 from cbss_analysis.plots import selection
 from cbss_analysis.plots.style import MARKERS, PALETTE, caption_text, finish, is_synthetic, new_figure, styled
 
@@ -56,7 +56,7 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
         "suppressed (n=..)" label instead of a dot.
     """
     if isinstance(reference, str) and reference != "regional":
-        raise DataError(f"estimates_by_state: reference={reference!r}; use 'regional', a number or None")
+        raise PlotError(f"estimates_by_state: reference={reference!r}; use 'regional', a number or None")
     keep = ["state", split] if split else ["state"]
     rows, variable = selection.select(table, variable, category, keep, "estimates_by_state")
     scale = selection.percent_scale(table, percent)
@@ -148,7 +148,7 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     rows, variable = selection.select(table, variable, category, ["state", by], "gap_plot")
     names = selection.group_order(rows[by], groups)
     if len(names) != 2:
-        raise DataError(f"gap_plot: {by!r} has {len(names)} groups ({', '.join(names)}); pass groups=[first, second]")
+        raise PlotError(f"gap_plot: {by!r} has {len(names)} groups ({', '.join(names)}); pass groups=[first, second]")
     rows = rows[rows[by].astype(str).isin(names)].assign(state=lambda f: f["state"].astype(str),
                                                          group=lambda f: f[by].astype(str))
     scale = selection.percent_scale(table, percent)

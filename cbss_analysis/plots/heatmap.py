@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from cbss_analysis import states
-from cbss_analysis.errors import DataError
+from cbss_analysis.errors import PlotError
 from cbss_analysis.plots import selection
 from cbss_analysis.plots.style import (
     DIVERGING_CMAP,
@@ -58,7 +58,7 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
     selection.require_columns(diff_table, COMPARE_COLUMNS, "indicator_heatmap")
     frame = diff_table.assign(variable=_row_names(diff_table), state=diff_table["state"].astype(str))
     if frame.duplicated(["variable", "state"]).any():
-        raise DataError("indicator_heatmap: more than one row per variable x state; filter the table "
+        raise PlotError("indicator_heatmap: more than one row per variable x state; filter the table "
                         "(e.g. one sex) first")
     if percent_points is None:
         kind = diff_table.attrs.get("estimate_kind", diff_table.attrs.get("kind"))

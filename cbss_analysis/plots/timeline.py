@@ -80,7 +80,7 @@ def timeline(strategy: Strategy | None = None, published: Mapping[str, pd.DataFr
         dated = table[table[spec["column"]].notna()]
         for row in dated.itertuples():
             hollow = row.confidence == "L"
-            bottom.plot([getattr(row, spec["column"])], [position[row.iso2] + shift], marker=spec["marker"],
+            bottom.plot([getattr(row, spec["column"])], [position[row.state] + shift], marker=spec["marker"],
                         color=spec["colour"], markerfacecolor="none" if hollow else spec["colour"], markersize=7,
                         linestyle="none", zorder=3)
     missing = _missing_notes(published, codes)
@@ -109,8 +109,8 @@ def timeline(strategy: Strategy | None = None, published: Mapping[str, pd.DataFr
 
 def _missing_notes(published: Mapping[str, pd.DataFrame], codes: list[str]) -> dict[str, str]:
     """State -> note on the facts with no year (no ban; Barnahus year not found)."""
-    bans = published["corporal_punishment_ban"].set_index("iso2")["ban_year"]
-    barnahus = published["barnahus_first"].set_index("iso2")["first_opening_year"]
+    bans = published["corporal_punishment_ban"].set_index("state")["ban_year"]
+    barnahus = published["barnahus_first"].set_index("state")["first_opening_year"]
     notes = {}
     for code in codes:
         parts = []
