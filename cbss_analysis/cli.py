@@ -7,6 +7,7 @@ a file that fails validation or a report run that fails; ``--debug`` shows the t
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import warnings
@@ -14,13 +15,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cbss_analysis import __version__, paths
+from cbss_analysis.common.text import exception_line, first_line, strip_control
 from cbss_analysis.errors import CbssError
 
 EXIT_CODES = """exit codes:
   0  success
   1  the file has problems (validate) or a report run failed (report)
-  2  bad input: unreadable file, invalid codebook, bad option or plan
+  2  bad input: unreadable file, invalid codebook, bad option, plan or parameter
+  3  the machine ran out of memory or disk space
+  4  an unexpected internal error (a bug: run again with --debug and report the traceback)
   130 interrupted (Ctrl-C)"""
+EXIT_BAD_INPUT, EXIT_RESOURCES, EXIT_INTERNAL = 2, 3, 4
+
+
+def _say(text: str, file: object = None) -> None:
+    """Print text that may hold data (labels, values): each line without control characters."""
+    print("\n".join(strip_control(line) for line in str(text).split("\n")), file=file or sys.stdout)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -29,15 +39,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     if Path(args.path).suffix.lower() in {".yaml", ".yml"}:
         codebook = load_codebook(args.path)
-        print(f"{args.path}: codebook {codebook.name!r} OK ({len(codebook.variables)} variables, {len(codebook.indicators)} indicators)")
+        _say(f"{args.path}: codebook {codebook.name!r} OK ({len(codebook.variables)} variables, {len(codebook.indicators)} indicators)")
         return 0
     problems = validate_file(args.path, args.codebook)
     for problem in problems:
-        print(problem.message)
+        _say(problem.message)
     if problems:
-        print(f"{args.path}: {len(problems)} problem(s)", file=sys.stderr)
+        _say(f"{args.path}: {len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print(f"{args.path}: OK")
+    _say(f"{args.path}: OK")
     return 0
 
 
@@ -46,18 +56,18 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
 
     codebook = load_codebook(args.name)
     flag = "  [SYNTHETIC DATA]" if codebook.synthetic else ""
-    print(f"{codebook.name}: {codebook.title}{flag}")
+    _say(f"{codebook.name}: {codebook.title}{flag}")
     if codebook.source:
-        print(f"source: {codebook.source}")
-    print(f"\nvariables ({len(codebook.variables)}):")
+        _say(f"source: {codebook.source}")
+    _say(f"\nvariables ({len(codebook.variables)}):")
     for variable in codebook.variables.values():
         codes = ", ".join(f"{code}={label}" for code, label in variable.values.items())
-        print(f"  {variable.name:<18} {variable.type:<11} {variable.label}" + (f"  [{codes}]" if codes else ""))
-    print(f"\nindicators ({len(codebook.indicators)}):")
+        _say(f"  {variable.name:<18} {variable.type:<11} {variable.label}" + (f"  [{codes}]" if codes else ""))
+    _say(f"\nindicators ({len(codebook.indicators)}):")
     for indicator in codebook.indicators.values():
         kind, argument = next(iter(indicator.rule.items()))
         population = "".join(f"; population {k} in {list(v)}" for k, v in indicator.population.items())
-        print(f"  {indicator.id:<24} {indicator.label} ({kind} {_rule_text(argument)} of {', '.join(indicator.variables)}{population})")
+        _say(f"  {indicator.id:<24} {indicator.label} ({kind} {_rule_text(argument)} of {', '.join(indicator.variables)}{population})")
     return 0
 
 
@@ -72,7 +82,13 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() != ".sav":
-        raise CbssError(f"--out {out}: the synthetic survey is written as SPSS; give a path ending in .sav")
+        raise CbssError(f"--out {out.name}: the synthetic survey is written as SPSS; give a path ending in .sav")
+    if not out.parent.is_dir():
+        raise CbssError(f"--out {out.name}: its folder does not exist; create it first")
+    if args.seed < 0 or args.seed >= 2**63:
+        raise CbssError(f"--seed {args.seed}: must be a whole number from 0 to 2**63 - 1")
+    if args.rows is not None and args.rows < 1:
+        raise CbssError(f"--rows {args.rows}: must be a positive number of respondents")
     frame = synthetic.generate(seed=args.seed, n=args.rows)
     synthetic.write_sav(frame, out)
     print(f"{out}: {len(frame):,} synthetic respondents (seed {args.seed})")
@@ -112,8 +128,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         with_code=args.with_code, fail_fast=args.fail_fast, timeout=args.timeout,
     )
     summary = reports.run_plan(args.plan, options)
+    for warning in summary.warnings:
+        _say(f"warning: {warning}", file=sys.stderr)
     for run_id, error in summary.errors.items():
-        print(f"failed: {run_id}: {error}", file=sys.stderr)
+        _say(f"failed: {run_id}: {error}", file=sys.stderr)
     print(summary.line())
     return summary.exit_code
 
@@ -162,19 +180,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.debug:
                 warnings.simplefilter("ignore", category=FutureWarning)
             return args.handler(args)
-    except CbssError as error:
-        if args.debug:
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        if args.debug:
-            raise
-        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        message, code = _error_line(error)
+        print(f"error: {message}", file=sys.stderr)
+        return code
+
+
+def _error_line(error: Exception) -> tuple[str, int]:
+    """One line and the exit code for an error that ends a command."""
+    if isinstance(error, CbssError):
+        return strip_control(first_line(error, limit=1000)), EXIT_BAD_INPUT
+    if isinstance(error, MemoryError):
+        return "out of memory; use a machine with more memory or fewer --jobs", EXIT_RESOURCES
+    if isinstance(error, OSError):
+        name = Path(str(error.filename)).name if error.filename else ""
+        text = f"{name}: {error.strerror or exception_line(error)}" if name else (error.strerror or exception_line(error))
+        return strip_control(text), EXIT_RESOURCES if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.ENOMEM) else EXIT_BAD_INPUT
+    return f"unexpected {type(error).__name__}: {exception_line(error)} (a bug: run with --debug and report it)", EXIT_INTERNAL
 
 
 if __name__ == "__main__":

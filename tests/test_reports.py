@@ -25,7 +25,7 @@ from cbss_analysis.reports import cache as report_cache
 from cbss_analysis.reports.files import recover
 from cbss_analysis.reports.html import disarm_external, provenance_header, table_of_contents
 from cbss_analysis.reports.params import ParamType, notebook_parameters, parse_cli_value
-from cbss_analysis.reports.plan import load_plan, override_runs, select_runs
+from cbss_analysis.reports.plan import RunSpec, load_plan, override_runs, select_runs
 
 FIXTURES = Path(__file__).parent / "report_fixtures"
 EXTERNAL = re.compile(r"""\s(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -66,7 +66,8 @@ def test_fixture_plan_expands_grid_and_defaults() -> None:
         ("reports:\n  - notebook: 01_summary\n    parameters: {states: DK}\n", "expected list of str or null"),
         ("reports:\n  - notebook: 02_profile\n    grid: {state: DK}\n", "grid 'state' must be a non-empty list"),
         ("reports:\n  - notebook: 02_profile\n    grid: {state: [DK]}\n    run: '{country}'\n", "uses {country}"),
-        ("reports:\n  - notebook: 02_profile\n    grid: {state: [D/K]}\n", "not a safe folder name"),
+        ("reports:\n  - notebook: 02_profile\n    grid: {state: [D/K]}\n", "not the ISO2 code of a CBSS member state"),
+        ("reports:\n  - notebook: 02_profile\n    grid: {state: [DK]}\n    run: '../{state}'\n", "not a safe folder name"),
         ("reports:\n  - notebook: 01_summary\n  - notebook: 01_summary\n", "appears twice"),
         ("reports:\n  - notebook: 01_summary\n    params: {}\n", "unknown key 'params'"),
         ("report:\n  - notebook: 01_summary\n", "unknown key 'report'"),
@@ -89,9 +90,11 @@ def test_norway_is_a_state_not_false(plan_dir: Path) -> None:
 
 def test_overrides_apply_where_defined_and_are_checked() -> None:
     plan = load_plan(FIXTURES / "plan.yaml")
-    runs = override_runs(plan, select_runs(plan, ["02_profile/NO", "01_summary"]), ["min_n=5", "state=SE"])
+    runs = override_runs(plan, select_runs(plan, ["02_profile/NO", "01_summary"]), ["min_n=5"])
     assert [r.parameters.get("min_n") for r in runs] == [5, None]
-    assert [r.parameters.get("state") for r in runs] == [None, "SE"]
+    assert [r.parameters.get("state") for r in runs] == [None, "NO"]
+    with pytest.raises(ReportError, match="'state' names the runs of notebook '02_profile'"):
+        override_runs(plan, select_runs(plan, ["02_profile/NO"]), ["state=SE"])  # NO's output must not hold SE
     with pytest.raises(ReportError, match="no selected notebook defines parameter 'colour'"):
         override_runs(plan, plan.runs, ["colour=red"])
     with pytest.raises(ReportError, match="parameter 'min_n' = 'many'"):
@@ -202,9 +205,14 @@ def test_recover_removes_temporary_and_restores_moved_aside(tmp_path: Path) -> N
     (tmp_path / "nb" / ".tmp-DK-123").mkdir(parents=True)
     (tmp_path / "nb" / ".old-SE-456").mkdir()
     (tmp_path / "nb" / ".old-SE-456" / "manifest.json").write_text("{}")
-    recover(tmp_path)
-    assert sorted(p.name for p in (tmp_path / "nb").iterdir()) == ["SE"]
+    (tmp_path / "nb" / ".tmp-FI-789").mkdir()            # a run the plan does not have: not ours to touch
+    (tmp_path / "nb" / ".tmp-notes").mkdir()             # not a name the tool generates
+    (tmp_path / "other" / ".tmp-DK-1").mkdir(parents=True)  # a notebook the plan does not have
+    runs = [RunSpec("nb", "DK", tmp_path / "nb.ipynb"), RunSpec("nb", "SE", tmp_path / "nb.ipynb")]
+    recover(tmp_path, runs)
+    assert sorted(p.name for p in (tmp_path / "nb").iterdir()) == [".tmp-FI-789", ".tmp-notes", "SE"]
     assert (tmp_path / "nb" / "SE" / "manifest.json").exists()
+    assert (tmp_path / "other" / ".tmp-DK-1").is_dir()
 
 
 # --- end to end (kernels) ---------------------------------------------------------------------

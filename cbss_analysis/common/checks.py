@@ -68,6 +68,19 @@ def report_min_n(value: Any, allow_small_cells: bool, function: str, error: type
     return value
 
 
+def small_cells_notice(parameters: dict[str, Any]) -> str | None:
+    """The sentence a report built with ``allow_small_cells`` must show, or None when small cells are not allowed.
+
+    Written by the same module that applies the floor (:func:`report_min_n`).
+    """
+    if parameters.get("allow_small_cells") is not True:
+        return None
+    shown = parameters.get("min_n")
+    size = f"as few as {shown} respondents" if isinstance(shown, int) and not isinstance(shown, bool) else "small cells"
+    return (f"SMALL CELLS ALLOWED: this report may show estimates from {size}, below the floor of {MIN_N_FLOOR} "
+            "(allow_small_cells was set); such figures are unreliable and may identify respondents.")
+
+
 def _is_numpy_integer(value: Any) -> bool:
     import numpy as np
 

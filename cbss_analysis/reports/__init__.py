@@ -18,6 +18,7 @@ The ``report`` subcommand of ``cbss-analysis`` (:mod:`cbss_analysis.cli`) builds
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -27,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from cbss_analysis import __version__, paths
+from cbss_analysis.common.checks import small_cells_notice
+from cbss_analysis.common.files import sha256_of
 from cbss_analysis.errors import ReportError
 from cbss_analysis.reports.cache import KERNEL_NAME, Inputs, run_inputs, run_key
-from cbss_analysis.reports.files import recover, run_dir
+from cbss_analysis.reports.files import claim_output_folder, recover, run_dir, sweep_kernel_folders
 from cbss_analysis.reports.index import write_index
 from cbss_analysis.reports.manifest import FAILED_MANIFEST, FAILED_NOTEBOOK, MANIFEST, read_json
 from cbss_analysis.reports.options import ReportOptions
@@ -38,6 +41,7 @@ from cbss_analysis.reports.plan import Plan, RunSpec, load_plan, override_runs, 
 __all__ = ["Plan", "ReportOptions", "ReportSummary", "RunSpec", "load_plan", "run_plan"]
 
 LOCK_FILE = ".lock"
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,12 +56,15 @@ class ReportSummary:
         Per failed run id, the first line of its error.
     index : Path or None
         The index page written.
+    warnings : list of str
+        Runs that publish small cells (``allow_small_cells``), one line each; also logged.
     interrupted : bool
         Stopped by Ctrl-C.
     """
 
     actions: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     index: Path | None = None
     interrupted: bool = False
 
@@ -135,9 +142,18 @@ def _manifest_base(run: RunSpec, plan: Plan, inputs: Inputs, key: str) -> dict[s
 
 
 def _is_current(folder: Path, key: str) -> bool:
+    """Whether the run's last good output is complete for ``key``: its manifest matches and every file it lists
+    exists with the sha256 recorded (a deleted or corrupted file makes the run stale)."""
     manifest = read_json(folder / MANIFEST)
     if not manifest or manifest.get("status") != "ok" or manifest.get("run_key") != key:
         return False
+    recorded = manifest.get("file_sha256")
+    if not isinstance(recorded, dict) or not recorded:
+        return False
+    for name, digest in recorded.items():
+        path = folder / str(name)
+        if path.parent != folder or not path.is_file() or sha256_of(path) != digest:
+            return False
     for stale in (FAILED_MANIFEST, FAILED_NOTEBOOK):
         (folder / stale).unlink(missing_ok=True)
     return True
@@ -182,18 +198,30 @@ def run_plan(plan: Plan | Path | str | None = None, options: ReportOptions | Non
     plan = plan if isinstance(plan, Plan) else load_plan(plan)
     runs = override_runs(plan, select_runs(plan, options.only), options.params, options.data, options.codebook)
     inputs = Inputs()
-    keys = {run.id: run_key(run, inputs, options.with_code) for run in runs}
     summary = ReportSummary()
+    for run in runs:
+        notice = small_cells_notice(run.parameters)
+        if notice:
+            summary.warnings.append(f"{run.id}: allow_small_cells is set (min_n={run.parameters.get('min_n', 'default')})")
+            _LOG.warning("%s: %s", run.id, notice)
+    claim_output_folder(options.out)
     with _locked(options.out):
-        recover(options.out)
-        todo = []
-        for run in runs:
-            if not options.force and _is_current(run_dir(options.out, run), keys[run.id]):
-                summary.actions[run.id] = "skipped"
-            else:
-                todo.append(run)
-        if todo:
-            summary.interrupted = _execute(plan, todo, keys, inputs, options, summary)
+        recover(options.out, plan.runs)
+        sweep_kernel_folders()
+        try:
+            keys = {run.id: run_key(run, inputs, options.with_code) for run in runs}
+            todo = []
+            for run in runs:
+                if not options.force and _is_current(run_dir(options.out, run), keys[run.id]):
+                    summary.actions[run.id] = "skipped"
+                else:
+                    todo.append(run)
+            if todo:
+                summary.interrupted = _execute(plan, todo, keys, inputs, options, summary)
+        except KeyboardInterrupt:  # Ctrl-C before the workers started: nothing was written yet
+            summary.interrupted = True
+            for run in runs:
+                summary.actions.setdefault(run.id, "interrupted")
         summary.index = write_index(options.out, plan.runs, summary.actions)
     return summary
 
@@ -204,7 +232,7 @@ def _execute(
     import cbss_analysis.records  # noqa: F401 - imported once here rather than in every worker
     from cbss_analysis.reports.html import prepare_exporter
     from cbss_analysis.reports.pool import run_tasks
-    from cbss_analysis.reports.run import RunResult, RunTask
+    from cbss_analysis.reports.run import RunResult, RunTask, keep_failure
 
     prepare_exporter(options.with_code)
     workers = min(options.jobs or os.cpu_count() or 1, len(todo))
@@ -213,10 +241,16 @@ def _execute(
                      threads) for run in todo]
     bar = _progress(len(tasks), options.progress)
 
+    by_id = {task.spec.id: task for task in tasks}
+
     def on_result(result: RunResult) -> None:
         summary.actions[result.id] = {"ok": "ran"}.get(result.status, result.status)
         if result.error:
             summary.errors[result.id] = result.error
+        if result.status == "failed" and not result.recorded:
+            task = by_id[result.id]
+            keep_failure(task, None, {**task.manifest, "status": "failed", "error": result.error,
+                                      "duration_s": round(result.duration_s, 3)})
         bar.update(1)
         bar.set_postfix_str(f"{result.id} {result.status}")
 

@@ -27,6 +27,9 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 from traitlets.config import Config
 
+from cbss_analysis.common.checks import small_cells_notice
+from cbss_analysis.common.notices import SYNTHETIC_BANNER
+
 TEMPLATE_NAME = "cbss_report.html.j2"
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
@@ -129,8 +132,10 @@ def provenance_header(manifest: dict[str, Any]) -> str:
                                     f"{manifest.get('duration_s', 0):.1f} s, kernel {manifest.get('kernel', '')}")))
     banner = ""
     if manifest.get("synthetic"):
-        banner = ('<div class="cbss-banner">SYNTHETIC DATA: every figure in this report is computed on '
-                  "synthetic data, not on real respondents</div>")
+        banner = f'<div class="cbss-banner">{html.escape(SYNTHETIC_BANNER)}</div>'
+    small = small_cells_notice(parameters)
+    if small:
+        banner += f'<div class="cbss-banner cbss-small-cells">{html.escape(small)}</div>'
     body = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows)
     return f'{banner}<section class="cbss-header"><table>{body}</table></section>'
 

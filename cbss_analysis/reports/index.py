@@ -68,7 +68,7 @@ def _row(out: Path, run: RunSpec, action: str) -> tuple[str, bool]:
     good = read_json(folder / MANIFEST)
     failed = read_json(folder / FAILED_MANIFEST)
     latest = failed or good
-    if failed:
+    if failed or action == "failed":
         status = '<span class="failed">failed</span>'
     elif good:
         status = '<span class="ok">ok</span>'

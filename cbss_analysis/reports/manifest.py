@@ -6,7 +6,8 @@ Keys: ``notebook``, ``run``, ``source`` (the notebook file), ``status`` (``ok``/
 ``synthetic``, ``package`` (name, version, library ``source_sha256``), ``environment``
 (Python and key package versions), ``kernel``, ``started``/``finished`` (UTC, ISO 8601),
 ``duration_s``, ``records`` (the notebook's recorded headline figures, name -> value,
-from :mod:`cbss_analysis.records`), ``files``, and
+from :mod:`cbss_analysis.records`), ``files`` (kind -> file name), ``file_sha256`` (file name ->
+sha256, checked before a run counts as current), and
 for a failed run ``error`` (its first line).
 """
 

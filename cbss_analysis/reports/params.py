@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from cbss_analysis.common.safe_yaml import load_yaml
-from cbss_analysis.common.text import snippet
+from cbss_analysis.common.text import exception_line, snippet
 from cbss_analysis.errors import ReportError
+from cbss_analysis.reports.values import json_problem
 
 _SCALARS: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
 _CONTRACT: dict[str, str] = {
@@ -29,6 +30,7 @@ _CONTRACT: dict[str, str] = {
     "states": "Optional[list[str]]",
     "min_n": "int",
     "state": "str",
+    "allow_small_cells": "bool",
 }
 _WRAPPER = re.compile(r"^(?P<outer>Optional|list|List)\[(?P<inner>.+)\]$")
 
@@ -56,6 +58,8 @@ class ParamType:
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` (as loaded from YAML) fits this type."""
+        if json_problem(value) is not None:
+            return False
         if value is None:
             return self.optional or self.base is None
         if self.base is None:
@@ -109,11 +113,26 @@ def _cell_source(source: Any) -> str:
 
 
 def parameters_cell(path: Path) -> str | None:
-    """Source of the notebook's code cell tagged ``parameters`` (None when it has none)."""
-    content = json.loads(path.read_text(encoding="utf-8"))
-    for cell in content.get("cells", []):
-        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            return _cell_source(cell.get("source", ""))
+    """Source of the notebook's code cell tagged ``parameters`` (None when it has none).
+
+    Raises
+    ------
+    ReportError
+        The file is not a readable notebook (truncated, not JSON, not nbformat 4).
+    """
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        cells = content.get("cells", []) if isinstance(content, dict) else None
+        if not isinstance(cells, list):
+            raise ValueError("no list of cells")
+        for cell in cells:
+            if not isinstance(cell, dict):
+                raise ValueError("a cell is not a mapping")
+            tags = cell.get("metadata", {}).get("tags", []) if isinstance(cell.get("metadata"), dict) else []
+            if cell.get("cell_type") == "code" and isinstance(tags, list) and "parameters" in tags:
+                return _cell_source(cell.get("source", ""))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ReportError(f"{path.name}: not a readable notebook ({exception_line(exc)}); restore it from git") from None
     return None
 
 

@@ -30,8 +30,10 @@ from typing import Any
 
 from cbss_analysis import paths
 from cbss_analysis.common.safe_yaml import read_yaml_file
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import ReportError
 from cbss_analysis.reports.params import ParamType, notebook_parameters, param_type, parse_cli_value
+from cbss_analysis.reports.values import contract_problem, json_problem
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _FIELD = re.compile(r"\{(\w+)\}")
@@ -54,12 +56,16 @@ class RunSpec:
         The notebook file.
     parameters : dict
         Values injected by papermill (the notebook's defaults apply to the rest).
+    grid : tuple of str
+        The parameters whose values name this run (its plan entry's ``grid`` keys): an override
+        may not change them, or one run's output would be filed under another's name.
     """
 
     notebook: str
     run: str
     path: Path
     parameters: dict[str, Any] = field(default_factory=dict)
+    grid: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -111,19 +117,27 @@ def _mapping(plan: Path, where: str, value: Any) -> dict[str, Any]:
 
 
 def check_value(plan: Path, notebook: str, name: str, value: Any, types: Mapping[str, ParamType]) -> None:
-    """Raise a one-line ReportError if ``name`` is not a parameter of ``notebook`` or ``value`` has the wrong type."""
+    """Raise a one-line ReportError unless ``value`` is plain data of the type and meaning ``name`` promises.
+
+    Checks, in order: ``name`` is a parameter of ``notebook``; the value is JSON-like
+    (:func:`~cbss_analysis.reports.values.json_problem`); it has the declared type; it means what a
+    contract parameter promises (:func:`~cbss_analysis.reports.values.contract_problem`).
+    """
     if name not in types:
         known = ", ".join(sorted(types)) or "none"
-        raise ReportError(
-            f"{plan}: notebook {notebook!r}: unknown parameter {name!r} = {value!r}; its parameters cell defines: {known}"
-        )
+        raise ReportError(f"{plan}: notebook {notebook!r}: unknown parameter {snippet(name)} = {snippet(value)}; "
+                          f"its parameters cell defines: {known}")
+    where = f"{plan}: notebook {notebook!r}: parameter {snippet(name)} = {snippet(value)}"
+    problem = json_problem(value)
+    if problem is not None:
+        raise ReportError(f"{where} {problem}")
     expected = types[name]
     if not expected.accepts(value):
         hint = " (quote it in YAML)" if isinstance(value, bool) and expected.base is str else ""
-        raise ReportError(
-            f"{plan}: notebook {notebook!r}: parameter {name!r} = {value!r} has type {type(value).__name__}, "
-            f"expected {expected.describe()}{hint}"
-        )
+        raise ReportError(f"{where} has type {type(value).__name__}, expected {expected.describe()}{hint}")
+    problem = contract_problem(name, value)
+    if problem is not None:
+        raise ReportError(f"{where} {problem}")
 
 
 def _run_name(plan: Path, notebook: str, template: Any, combo: dict[str, Any]) -> str:
@@ -175,7 +189,7 @@ def _expand_entry(
         for name, value in parameters.items():
             check_value(plan, notebook, name, value, types)
         run = _run_name(plan, notebook, entry.get("run"), combo)
-        runs.append(RunSpec(notebook, run, path, parameters))
+        runs.append(RunSpec(notebook, run, path, parameters, tuple(grid)))
     return runs
 
 
@@ -237,7 +251,8 @@ def override_runs(
     """Apply ``--param key=value``, ``--data`` and ``--codebook`` to the selected runs.
 
     Each override goes to every run whose notebook defines the parameter; one that no
-    selected notebook defines, or a value of the wrong type, is a ReportError.
+    selected notebook defines, a value of the wrong type, or a parameter that names runs
+    (a ``grid`` key of their plan entry) is a ReportError.
     """
     runs = list(runs)
     raw: dict[str, str] = {}
@@ -262,6 +277,11 @@ def override_runs(
         for key, text in raw.items():
             if key not in types:
                 continue
+            if key in run.grid:
+                raise ReportError(
+                    f"{options[key]} {key}={snippet(text)}: {key!r} names the runs of notebook {run.notebook!r} "
+                    f"(a grid parameter of the plan); select one with --only {run.notebook}/RUN instead"
+                )
             value = text if options[key] != "--param" else parse_cli_value(text, types[key])
             check_value(plan.path, run.notebook, key, value, types)
             parameters[key] = value

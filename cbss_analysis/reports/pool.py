@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from cbss_analysis.reports.run import RunResult, RunTask, RunTimeout, execute_run
+from cbss_analysis.reports.run import RunResult, RunStopped, RunTask, RunTimeout, execute_run
 
 GRACE_S = 60.0
 STOP_WAIT_S = 30.0
@@ -36,10 +36,14 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _raise_stopped(signum: int, frame: Any) -> None:
+    raise RunStopped
+
+
 def _worker(task: RunTask, connection: Connection) -> None:
     logging.getLogger("papermill").setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, _raise_interrupt)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_stopped)
     if hasattr(signal, "SIGALRM"):
         signal.signal(signal.SIGALRM, _raise_timeout)
     try:
@@ -97,7 +101,9 @@ def run_tasks(
                     result = connection.recv()
                 except EOFError:
                     process.join()
-                    result = RunResult(task.spec.id, "failed", error=f"worker exited with code {process.exitcode}")
+                    result = RunResult(task.spec.id, "failed", error=_death(process.exitcode))
+                if result.status == "interrupted":  # the worker alone got SIGINT: the run did not complete
+                    result = RunResult(task.spec.id, "failed", result.duration_s, "interrupted by SIGINT before it finished")
                 process.join()
                 connection.close()
                 on_result(result)
@@ -108,6 +114,17 @@ def run_tasks(
         _interrupt(active, on_result)
         return True
     return False
+
+
+def _death(exitcode: int | None) -> str:
+    """What a worker's exit code says about how it died."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"worker killed by {name} before the run finished"
+    return f"worker exited with code {exitcode} before the run finished"
 
 
 def _kill_overdue(active: dict[Connection, tuple[Any, RunTask, float]], on_result: Callable[[RunResult], None]) -> None:

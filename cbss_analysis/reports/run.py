@@ -28,10 +28,12 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
+from cbss_analysis.common.files import sha256_of
 from cbss_analysis.common.text import first_line
 from cbss_analysis.reports.cache import KERNEL_NAME
-from cbss_analysis.reports.files import TMP_PREFIX, move_into_place, output_names, run_dir
+from cbss_analysis.reports.files import TMP_PREFIX, kernel_folder_prefix, move_into_place, output_names, run_dir
 from cbss_analysis.reports.html import export_html
+from cbss_analysis.reports.inject import install as install_literal_translator
 from cbss_analysis.reports.manifest import (
     FAILED_MANIFEST,
     FAILED_NOTEBOOK,
@@ -54,6 +56,10 @@ class RunTimeout(BaseException):
     """
 
 
+class RunStopped(BaseException):
+    """The worker was told to stop (SIGTERM): the run failed, and says so."""
+
+
 @dataclass(frozen=True)
 class RunTask:
     """Everything a worker needs to execute one run.
@@ -72,12 +78,17 @@ class RunTask:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Outcome of one executed run: ``status`` is ``ok``, ``failed`` or ``interrupted``."""
+    """Outcome of one executed run: ``status`` is ``ok``, ``failed`` or ``interrupted``.
+
+    ``recorded`` says whether the failure was written beside the run's last good output
+    (``failed.json``); a worker that died could not, and the parent writes it instead.
+    """
 
     id: str
     status: str
     duration_s: float = 0.0
     error: str | None = None
+    recorded: bool = False
 
 
 def _now() -> dt.datetime:
@@ -116,8 +127,9 @@ def execute_notebook(spec: RunSpec, output: Path, timeout: float | None) -> None
     papermill.exceptions.PapermillExecutionError
         When a cell raises (``output`` then holds the error notebook).
     """
+    install_literal_translator()
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
-        kernel_folder = Path(tempfile.mkdtemp(prefix="cbss-k-"))
+        kernel_folder = Path(tempfile.mkdtemp(prefix=kernel_folder_prefix()))
         try:
             papermill.execute_notebook(
                 str(spec.path), str(output), parameters=dict(spec.parameters), kernel_name=KERNEL_NAME,
@@ -142,13 +154,29 @@ def error_text(exc: BaseException, timeout: float | None) -> str:
         return f"{exc.ename}: {first_line(exc.evalue)}{where}"
     if isinstance(exc, RunTimeout):
         return f"timed out after {timeout:g} s (--timeout)"
+    if isinstance(exc, RunStopped):
+        return "stopped by SIGTERM before it finished"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}" + (f" ({Path(str(exc.filename)).name})" if exc.filename else "")
     return f"{type(exc).__name__}: {first_line(str(exc))}"
 
 
-def _keep_failure(task: RunTask, executed: Path, manifest: dict[str, Any]) -> None:
+def keep_failure(task: RunTask, executed: Path | None, manifest: dict[str, Any]) -> bool:
+    """Write ``failed.json`` (and ``failed.ipynb`` when the error notebook exists) beside the last good output.
+
+    Returns whether it could (a full disk may say no; the run is reported failed all the same).
+    """
+    try:
+        _write_failure(task, executed, manifest)
+    except OSError:
+        return False
+    return True
+
+
+def _write_failure(task: RunTask, executed: Path | None, manifest: dict[str, Any]) -> None:
     final = run_dir(task.out, task.spec)
     final.mkdir(parents=True, exist_ok=True)
-    if executed.exists():
+    if executed is not None and executed.exists():
         os.replace(executed, final / FAILED_NOTEBOOK)
         manifest["files"] = {"notebook": FAILED_NOTEBOOK}
     else:
@@ -194,17 +222,17 @@ def execute_run(task: RunTask) -> RunResult:
             records=records, synthetic=bool(manifest.get("synthetic")) or records_synthetic(records), files=names,
         )
         (tmp / names["html"]).write_text(export_html(nb, manifest, task.with_code), encoding="utf-8")
+        manifest["file_sha256"] = {names[kind]: sha256_of(tmp / names[kind]) for kind in ("notebook", "html")}
         write_json(tmp / MANIFEST, manifest)
         move_into_place(tmp, run_dir(task.out, spec))
         return RunResult(spec.id, "ok", manifest["duration_s"])
     except KeyboardInterrupt:
         return RunResult(spec.id, "interrupted", (_now() - started).total_seconds())
-    except (RunTimeout, Exception) as exc:
+    except (RunTimeout, RunStopped, Exception) as exc:
         finished = _now()
         duration = round((finished - started).total_seconds(), 3)
         error = error_text(exc, task.timeout)
         manifest.update(status="failed", finished=_iso(finished), duration_s=duration, error=error)
-        _keep_failure(task, executed, manifest)
-        return RunResult(spec.id, "failed", duration, error)
+        return RunResult(spec.id, "failed", duration, error, recorded=keep_failure(task, executed, manifest))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
