@@ -124,6 +124,21 @@ def recover(out: Path, runs: Iterable[RunSpec]) -> None:
                 shutil.rmtree(child, ignore_errors=True)
 
 
+def worker_folder(out: Path, spec: RunSpec, pid: int) -> Path:
+    """The temporary folder in which worker ``pid`` writes run ``spec``."""
+    return out / spec.notebook / f"{TMP_PREFIX}{spec.run}-{pid}"
+
+
+def remove_worker_leftovers(out: Path, spec: RunSpec, pid: int | None) -> None:
+    """After a worker died: remove its temporary run folder and its kernel folders."""
+    if pid is None:
+        return
+    shutil.rmtree(worker_folder(out, spec, pid), ignore_errors=True)
+    for child in Path(tempfile.gettempdir()).glob(f"{KERNEL_PREFIX}{pid}-*"):
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+
+
 def kernel_folder_prefix() -> str:
     """Prefix of this process's private kernel folders (``cbss-k-<pid>-``, in the temporary folder)."""
     return f"{KERNEL_PREFIX}{os.getpid()}-"

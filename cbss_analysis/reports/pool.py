@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from cbss_analysis.reports.files import remove_worker_leftovers
 from cbss_analysis.reports.run import RunResult, RunStopped, RunTask, RunTimeout, execute_run
 
 GRACE_S = 60.0
@@ -101,6 +102,7 @@ def run_tasks(
                     result = connection.recv()
                 except EOFError:
                     process.join()
+                    remove_worker_leftovers(task.out, task.spec, process.pid)
                     result = RunResult(task.spec.id, "failed", error=_death(process.exitcode))
                 if result.status == "interrupted":  # the worker alone got SIGINT: the run did not complete
                     result = RunResult(task.spec.id, "failed", result.duration_s, "interrupted by SIGINT before it finished")
@@ -134,6 +136,7 @@ def _kill_overdue(active: dict[Connection, tuple[Any, RunTask, float]], on_resul
         if task.timeout and now - started > task.timeout + GRACE_S:
             process.kill()
             process.join()
+            remove_worker_leftovers(task.out, task.spec, process.pid)
             del active[connection]
             connection.close()
             on_result(RunResult(task.spec.id, "failed", now - started, f"killed after {task.timeout:g} s (--timeout)"))

@@ -31,7 +31,7 @@ from papermill.exceptions import PapermillExecutionError
 from cbss_analysis.common.files import sha256_of
 from cbss_analysis.common.text import first_line
 from cbss_analysis.reports.cache import KERNEL_NAME
-from cbss_analysis.reports.files import TMP_PREFIX, kernel_folder_prefix, move_into_place, output_names, run_dir
+from cbss_analysis.reports.files import kernel_folder_prefix, move_into_place, output_names, run_dir, worker_folder
 from cbss_analysis.reports.html import export_html
 from cbss_analysis.reports.inject import install as install_literal_translator
 from cbss_analysis.reports.manifest import (
@@ -199,7 +199,7 @@ def execute_run(task: RunTask) -> RunResult:
         for variable in THREAD_VARIABLES:
             os.environ.setdefault(variable, str(task.threads))
     names = output_names(spec)
-    tmp = task.out / spec.notebook / f"{TMP_PREFIX}{spec.run}-{os.getpid()}"
+    tmp = worker_folder(task.out, spec, os.getpid())
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     executed = tmp / names["notebook"]
