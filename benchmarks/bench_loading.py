@@ -1,6 +1,6 @@
 """Loading a full-size HBSC 2017/18 file: time and peak memory of ``load_survey`` against plain pyreadstat.
 
-The real open-access file has 244,097 rows (45 countries); this script writes a synthetic file of
+The real open-access file has 244,097 rows (47 countries and regions, HBSC2018OAed1.1 lines 427-484); this script writes a synthetic file of
 that size (the embedded generator, all rows CBSS states) and times, each in its own process:
 
 - ``import cbss_analysis`` (the package must stay light: heavy modules load lazily);

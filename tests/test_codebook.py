@@ -60,7 +60,7 @@ def test_include_merges_and_records_files(tmp_path):
         (lambda r: r["indicators"].append(dict(r["indicators"][0])), "duplicate indicator 'cyberbullied'"),
         (lambda r: r["variables"][4].update(values={"one": "Boy"}), "code 'one' in 'values' must be an integer"),
         (lambda r: r["variables"][4].update(values={1: "Boy", 2: 3}), "label of code 2 must be a string"),
-        (lambda r: r["variables"][4].update(type="text"), "unknown type 'text'"),
+        (lambda r: r["variables"][4].update(type="string"), "unknown type 'string'"),
         (lambda r: r["indicators"][0].update(variables=["nothere"]), "names unknown variable 'nothere'"),
         (lambda r: r["indicators"][0].update(rule={"in": [1], "at_least": 2}), "'rule' must be exactly one of"),
         (lambda r: r["indicators"][0].update(rule={"python": "1+1"}), "'rule' must be exactly one of"),

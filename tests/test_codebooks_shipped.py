@@ -11,7 +11,8 @@ from cbss_analysis.survey.codebook import available_codebooks, load_codebook, ru
 SHIPPED = ["cbss_online_risk", "cbss_synthetic", "hbsc2018_oa"]
 PRIORITY_AREAS = {"prevention", "child_friendly_justice", "alternative_care", "sexual_violence", "trafficking", "migration"}
 
-# Verbatim wording of SOURCES.md section 2.1 (HBSC2018OAed1.1 codebook), copied independently of the YAML.
+# Verbatim wording as printed in the HBSC2018OAed1.1 study documentation (apostrophes and quotes as printed;
+# issue #16), copied independently of the YAML.
 BULLYING_PREAMBLE = (
     "Here are some questions about bullying. We say a person is being bullied when another person or a group of "
     "people, repeatedly say or do unwanted nasty and unpleasant things to him or her. It also is bullying when a "
@@ -26,10 +27,14 @@ ONLINE_CONTACT = (
     "e-mail (on a computer, laptop, tablet, or smartphone)'. How often do you have ONLINE contact with the following "
     "people? Please tick one box for each line."
 )
+ONLINE_CONTACT_CURLY = (  # emconlfreq1 prints curly quotes, emconlfreq2-4 straight ones
+    ONLINE_CONTACT.replace("'online contact' and 'online communication'", "‘online contact’ and ‘online communication’")
+    .replace("mean 'sending", "mean ‘sending").replace("smartphone)'", "smartphone)’")
+)
 SMD = (
-    "We are interested in your experiences with social media. The term social media refers to social network sites "
+    "We are interested in your experiences with social media . The term social media refers to social network sites "
     "(e.g. Facebook, [add other local examples]) and instant messengers (e.g. [insert local examples], WhatsApp, "
-    "Snapchat, Facebook messenger). During the past year, have you…"
+    "Snapchat, Facebook messenger). During the past year, have you…. Please tick one box for each line."
 )
 TALK = "How easy is it for you to talk to the following persons about things that really bother you?"
 WORDING = {
@@ -45,39 +50,40 @@ WORDING = {
         "email or text messages; wall postings; created a website making fun of someone; posted unflattering or "
         "inappropriate pictures online without permission or shared them with others)?"
     ],
-    **{f"emconlfreq{i}": [ONLINE_CONTACT] for i in range(1, 5)},
+    "emconlfreq1": [ONLINE_CONTACT_CURLY],
+    **{f"emconlfreq{i}": [ONLINE_CONTACT] for i in range(2, 5)},
     "emconlpref1": ["On the internet, I talk more easily about secrets than in a face-to-face encounter"],
     "emconlpref2": ["On the internet, I talk more easily about my inner feelings than in a face-to-face encounter"],
     "emconlpref3": ["On the internet, I talk more easily about my concerns than in a face-to-face encounter"],
-    "emcsocmed1": [SMD, "…regularly found that you can't think of anything else but the moment that you will be able to use social media again?"],
-    "emcsocmed2": [SMD, "…regularly felt dissatisfied because you wanted to spend more time on social media?"],
-    "emcsocmed3": [SMD, "…often felt bad when you could not use social media?"],
-    "emcsocmed4": [SMD, "…tried to spend less time on social media, but failed?"],
-    "emcsocmed5": [SMD, "…regularly neglected other activities (e.g. hobbies, sport) because you wanted to use social media?"],
-    "emcsocmed6": [SMD, "…regularly had arguments with others because of your social media use?"],
-    "emcsocmed7": [SMD, "…regularly lied to your parents or friends about the amount of time you spend on social media?"],
-    "emcsocmed8": [SMD, "…often used social media to escape from negative feelings?"],
-    "emcsocmed9": [SMD, "…had serious conflict with your parents, brother(s) or sister(s) because of your social media use?"],
+    "emcsocmed1": [SMD, "... regularly found that you can’t think of anything else but the moment that you will be able to use social media again?"],
+    "emcsocmed2": [SMD, "... regularly felt dissatisfied because you wanted to spend more time on social media?"],
+    "emcsocmed3": [SMD, "... often felt bad when you could not use social media?"],
+    "emcsocmed4": [SMD, "... tried to spend less time on social media, but failed?"],
+    "emcsocmed5": [SMD, "... regularly neglected other activities (e.g. hobbies, sport) because you wanted to use social media?"],
+    "emcsocmed6": [SMD, "... regularly had arguments with others because of your social media use?"],
+    "emcsocmed7": [SMD, "... regularly lied to your parents or friends about the amount of time you spend on social media?"],
+    "emcsocmed8": [SMD, "... often used social media to escape from negative feelings?"],
+    "emcsocmed9": [SMD, "… had serious conflict with your parents, brother(s) or sister(s) because of your social media use?"],
     "hadsex": [
         'Have you ever had sexual intercourse (sometimes this is called "making love" "having sex" or "going all the '
-        'way" [or other appropriate colloquial terms])?'
+        'way” [or other appropriate colloquial terms])?'
     ],
     "agesex": ["How old were you when you had sexual intercourse for the first time?"],
     "contraceptcondom": ["The last time you had sexual intercourse, did you or your partner use a condom?"],
     "contraceptpill": ["The last time you had sexual intercourse, did you or your partner use birth control pills?"],
     "talkfather": [TALK], "talkmother": [TALK], "talkstepfa": [TALK], "talkstepmo": [TALK],
-    "famtalk": ["I can talk about my problems with my family."],
+    "famtalk": ["I can talk about my problems with my family"],
     "famhelp": ["My family really tries to help me"],
     "famsup": ["I get the emotional help and support I need from my family"],
     "famdec": ["My family is willing to help me make decisions"],
-    "friendtalk": ["I can talk about my problems with my friends."],
+    "friendtalk": ["I can talk about my problems with my friends"],
     "friendhelp": ["My friends really try to help me"],
     "sex": ["Are you a girl or a boy?"],
 }
-FREQ5 = {1: "Haven't", 2: "Once or twice", 3: "2-3 times per month", 4: "Once a week", 5: "Several times a week"}
+FREQ5 = {1: "Haven’t", 2: "Once or twice", 3: "2-3 times per month", 4: "Once a week", 5: "Several times a week"}
 CODES = {
     **dict.fromkeys(("beenbullied", "bulliedothers", "cbeenbullied", "cbulliedothers"), FREQ5),
-    **{f"emconlfreq{i}": {1: "Don't know/NA", 2: "Never/almost never", 3: "Every week", 4: "Daily",
+    **{f"emconlfreq{i}": {1: "Don’t know/NA", 2: "Never/almost never", 3: "Every week", 4: "Daily",
                           5: "Several times daily", 6: "Almost all the time"} for i in range(1, 5)},
     **{f"emconlpref{i}": {1: "Strongly disagree", 2: "Disagree", 3: "Neither/nor", 4: "Agree", 5: "Strongly agree"}
        for i in range(1, 4)},
@@ -86,7 +92,7 @@ CODES = {
     "agesex": {1: "11 years or younger", 2: "12 years", 3: "13 years", 4: "14 years", 5: "15 years", 6: "16 years and older"},
     "contraceptcondom": {1: "Yes", 2: "No", 3: "Don't know"},
     "contraceptpill": {1: "Yes", 2: "No", 3: "Don't know"},
-    **{name: {1: "Very easy", 2: "Easy", 3: "Difficult", 4: "Very difficult", 5: "Don't have or see"}
+    **{name: {1: "Very easy", 2: "Easy", 3: "Difficult", 4: "Very difficult", 5: "Don’t have or see"}
        for name in ("talkfather", "talkmother", "talkstepfa", "talkstepmo")},
     **{name: {1: "Very strongly disagree", 2: "2", 3: "3", 4: "4", 5: "5", 6: "6", 7: "Very strongly agree"}
        for name in ("famhelp", "famsup", "famtalk", "famdec", "friendhelp", "friendcounton", "friendshare", "friendtalk")},
@@ -124,7 +130,7 @@ def test_hbsc_design_and_demographics():
     codebook = load_codebook("hbsc2018_oa")
     assert codebook.state_variable == "countryno"
     assert (codebook.design.weight, codebook.design.strata, codebook.design.psu, codebook.design.nest) == (
-        "weight", ("countryno", "region"), "cluster", True)
+        "weight", ("countryno", "id1"), "cluster", True)
     assert dict(codebook.variable("sex").values) == {1: "Boy", 2: "Girl"}
     assert "male" in codebook.variable("sex").source and "female" in codebook.variable("sex").source
     assert dict(codebook.variable("agecat").values) == {1: "11-year-olds", 2: "13-year-olds", 3: "15-year-olds"}
@@ -134,8 +140,9 @@ def test_hbsc_design_and_demographics():
 
 def test_unverified_wording_says_so():
     codebook = load_codebook("hbsc2018_oa")
-    for name in ("friendcounton", "friendshare", "teacheraccept", "teachercare", "teachertrust"):
-        assert "NOT verified" in codebook.variable(name).source, name
+    for name in ("friendcounton", "friendshare", "teacheraccept", "teachercare", "teachertrust"):  # verified in #16
+        assert "VERIFIED against the documentation" in codebook.variable(name).source, name
+        assert "NOT verified" not in codebook.variable(name).source, name
     assert "memory" in codebook.indicator("psmu").source and "confidence L" in codebook.indicator("psmu").source
 
 

@@ -18,14 +18,17 @@ from typing import Any
 from cbss_analysis import paths
 from cbss_analysis.common.safe_yaml import read_yaml_file
 from cbss_analysis.errors import CodebookError
+from cbss_analysis.survey.design import LONELY_PSU_RULES
 from cbss_analysis.survey.schema import Fields
 
-VARIABLE_TYPES: tuple[str, ...] = ("categorical", "ordinal", "binary", "numeric", "id", "weight", "design")
+VARIABLE_TYPES: tuple[str, ...] = ("categorical", "ordinal", "binary", "numeric", "id", "weight", "design", "text")
 LABELLED_TYPES: frozenset[str] = frozenset({"categorical", "ordinal", "binary"})
+TEXT_TYPES: frozenset[str] = frozenset({"text"})
+"""Character variables (SPSS A-format, e.g. HBSC's ``region`` "DK", "BE-VLG"): string codes, never numbers."""
 RULE_KINDS: tuple[str, ...] = ("in", "at_least", "count_at_least", "mean_of")
 
 _TOP_KEYS = {"codebook", "title", "source", "synthetic", "include", "state_variable", "design", "variables", "indicators"}
-_DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest"}
+_DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest", "lonely_psu"}
 _VARIABLE_KEYS = {"name", "label", "question", "type", "values", "missing", "source", "module", "reverse", "range", "asked_of"}
 _INDICATOR_KEYS = {"id", "label", "variables", "rule", "population", "priority_areas", "source"}
 _F = Fields(CodebookError)
@@ -40,6 +43,8 @@ class DesignSpec:
     psu: str | None = None
     fpc: str | None = None
     nest: bool = False
+    lonely_psu: str | None = None
+    """The lonely-PSU rule the codebook declares (one of ``LONELY_PSU_RULES``); None: the loader's default."""
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,11 @@ class Variable:
         Column name, short label and the question as asked (exact wording where a real
         questionnaire is the source).
     type : str
-        One of ``categorical``, ``ordinal``, ``binary``, ``numeric``, ``id``, ``weight``, ``design``.
-    values : dict of int to str
-        Value labels, code -> label, in code order.
-    missing : tuple of int
+        One of ``categorical``, ``ordinal``, ``binary``, ``numeric``, ``id``, ``weight``, ``design``,
+        ``text`` (a character variable: its string codes are kept as they are, never made numbers).
+    values : dict of int (str for text) to str
+        Value labels, code -> label, in code order (text variables: in the order written).
+    missing : tuple of int (str for text)
         Codes that mean missing (e.g. 99 for a skip pattern); loaded as NA.
     source : str
         Where the item and its wording come from.
@@ -73,8 +79,8 @@ class Variable:
     label: str
     type: str
     question: str = ""
-    values: Mapping[int, str] = field(default_factory=dict)
-    missing: tuple[int, ...] = ()
+    values: Mapping[int | str, str] = field(default_factory=dict)
+    missing: tuple[int | str, ...] = ()
     source: str = ""
     module: str | None = None
     reverse: bool = False
@@ -85,6 +91,11 @@ class Variable:
     def is_labelled(self) -> bool:
         """True for categorical, ordinal and binary variables (decoded to labelled categoricals)."""
         return self.type in LABELLED_TYPES
+
+    @property
+    def is_text(self) -> bool:
+        """True for character variables (``type: text``): string codes, no numeric codes."""
+        return self.type in TEXT_TYPES
 
 
 @dataclass(frozen=True)
@@ -263,17 +274,20 @@ def _code_filter(value: Any, where: str, key: str) -> dict[str, tuple[int, ...]]
 
 def _parse_design(raw: Any, where: str) -> DesignSpec:
     if not isinstance(raw, dict):
-        raise CodebookError(f"{where}: 'design' must be a mapping with weight, strata, psu, fpc, nest")
+        raise CodebookError(f"{where}: 'design' must be a mapping with weight, strata, psu, fpc, nest, lonely_psu")
     _F.keys(raw, _DESIGN_KEYS, where, "design")
     strata = raw.get("strata") or ()
     strata = (strata,) if isinstance(strata, str) else tuple(_F.plain_str(s, where, "design.strata") for s in _F.as_list(strata, where, "design.strata"))
-    optional = {k: (_F.plain_str(raw[k], where, f"design.{k}") if raw.get(k) is not None else None) for k in ("psu", "fpc")}
+    optional = {k: (_F.plain_str(raw[k], where, f"design.{k}") if raw.get(k) is not None else None) for k in ("psu", "fpc", "lonely_psu")}
+    if optional["lonely_psu"] is not None and optional["lonely_psu"] not in LONELY_PSU_RULES:
+        raise CodebookError(f"{where}: design.lonely_psu {optional['lonely_psu']!r} is not one of {', '.join(LONELY_PSU_RULES)}")
     return DesignSpec(
         weight=_F.require_str(raw, "weight", f"{where}: design"),
         strata=strata,
         psu=optional["psu"],
         fpc=optional["fpc"],
         nest=_F.optional_bool(raw, "nest", f"{where}: design"),
+        lonely_psu=optional["lonely_psu"],
     )
 
 
@@ -292,16 +306,22 @@ def _parse_variable(raw: Any, where: str) -> Variable:
     raw_values = raw.get("values") or {}
     if not isinstance(raw_values, dict):
         raise CodebookError(f"{where}: 'values' must map codes to labels, got {raw_values!r}")
-    values: dict[int, str] = {}
+    text = kind in TEXT_TYPES
+    code_of = _text_code if text else _F.integer
+    values: dict[int | str, str] = {}
     for code, label in raw_values.items():
         if not isinstance(label, str):
             raise CodebookError(f"{where}: label of code {code!r} must be a string, got {label!r}")
-        values[_F.integer(code, where, "values")] = label
+        values[code_of(code, where, "values")] = label
     if kind in LABELLED_TYPES and not values:
         raise CodebookError(f"{where}: a {kind} variable needs 'values' (code -> label)")
     if kind == "binary" and len(values) != 2:
         raise CodebookError(f"{where}: a binary variable needs exactly two codes, got {len(values)}")
-    missing = _F.integers(raw.get("missing"), where, "missing")
+    missing = tuple(code_of(v, where, "missing") for v in _F.as_list(raw.get("missing"), where, "missing"))
+    if text:
+        for key in ("range", "reverse", "asked_of"):
+            if raw.get(key):
+                raise CodebookError(f"{where}: a text variable cannot have {key!r} (it has no numeric codes)")
     clash = sorted(set(missing) & set(values))
     if clash:
         raise CodebookError(f"{where}: code {clash[0]} is both a value and a missing code")
@@ -321,7 +341,7 @@ def _parse_variable(raw: Any, where: str) -> Variable:
         label=_F.require_str(raw, "label", where),
         type=kind,
         question=_F.optional_str(raw, "question", where),
-        values=dict(sorted(values.items())),
+        values=values if text else dict(sorted(values.items())),
         missing=missing,
         source=_F.optional_str(raw, "source", where),
         module=_F.plain_str(module, where, "module") if module is not None else None,
@@ -329,6 +349,16 @@ def _parse_variable(raw: Any, where: str) -> Variable:
         range=value_range,
         asked_of=_code_filter(raw.get("asked_of"), where, "asked_of"),
     )
+
+
+def _text_code(value: Any, where: str, key: str) -> str:
+    """A code of a text variable: a non-empty string without surrounding spaces."""
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        raise CodebookError(
+            f"{where}: code {value!r} in {key!r} of a text variable must be a string without surrounding spaces "
+            "(quote codes that look like numbers: \"01\", not 01)"
+        )
+    return value
 
 
 def _parse_indicator(raw: Any, where: str) -> Indicator:
@@ -378,10 +408,14 @@ def _validate_references(codebook: Codebook, where: str) -> None:
         for name in variable.asked_of:
             if name not in known:
                 raise CodebookError(f"{where}: variable {variable.name!r} is asked_of unknown variable {name!r}")
+            if known[name].is_text:
+                raise CodebookError(f"{where}: variable {variable.name!r} is asked_of text variable {name!r}, which has no numeric codes")
     for indicator in codebook.indicators.values():
         for name in rule_variables(indicator):
             if name not in known:
                 raise CodebookError(f"{where}: indicator {indicator.id!r} names unknown variable {name!r}")
+            if known[name].is_text:
+                raise CodebookError(f"{where}: indicator {indicator.id!r} uses text variable {name!r}, which has no numeric codes")
         if indicator.id in known:
             raise CodebookError(f"{where}: indicator {indicator.id!r} has the same name as a variable")
     names = [codebook.state_variable] if codebook.state_variable else []
@@ -391,3 +425,9 @@ def _validate_references(codebook: Codebook, where: str) -> None:
     for name in names:
         if name not in known:
             raise CodebookError(f"{where}: design or state variable {name!r} is not a variable of the codebook")
+    numeric_roles = {"state variable": codebook.state_variable}
+    if codebook.design is not None:
+        numeric_roles.update({"weight": codebook.design.weight, "fpc": codebook.design.fpc})
+    for role, name in numeric_roles.items():
+        if name and known[name].is_text:
+            raise CodebookError(f"{where}: the {role} {name!r} is a text variable; the {role} must be numeric")

@@ -101,14 +101,16 @@ class Survey:
         Raises
         ------
         EstimationError
-            If the survey has no column ``name``.
+            If the survey has no column ``name``, or ``name`` is a text variable (string codes).
         """
         if name not in self.data.columns:
             raise EstimationError(f"{self._where()}: no variable {name!r} in the survey")
         column = self.data[name]
+        variable = self.codebook.variables.get(name) if self.codebook else None
+        if variable is not None and variable.is_text:
+            raise EstimationError(f"{self._where()}: variable {name!r} is a text variable (string codes); it has no numeric codes")
         if not isinstance(column.dtype, pd.CategoricalDtype):
             return pd.to_numeric(column, errors="coerce").astype("float64")
-        variable = self.codebook.variables.get(name) if self.codebook else None
         if variable is not None:
             label_to_code = {label: float(code) for code, label in variable.values.items()}
         else:

@@ -2,7 +2,8 @@
 
 Labelled variables (categorical, ordinal, binary) become pandas categoricals of their
 value labels, in code order (ordered for ordinal variables); missing codes become NA;
-numeric variables become float with their valid range checked; the HBSC country code
+numeric variables become float with their valid range checked; text (character) variables
+keep their string codes, stripped of padding, as an unordered categorical; the HBSC country code
 becomes a ``state`` column of ISO2 codes. Every code that the codebook does not know is
 collected as a :class:`Problem` so that ``cbss-analysis validate`` can list them all.
 """
@@ -45,10 +46,50 @@ def _describe(values: pd.Series) -> str:
     return shown + (f" and {len(counts) - 5} more codes" if len(counts) > 5 else "")
 
 
+def _as_text(column: pd.Series) -> pd.Series:
+    """A column as stripped strings, NA for missing and empty values (whole numbers from a CSV: 1.0 -> "1")."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        column = column.astype("float64").map(lambda v: None if np.isnan(v) else f"{v:.0f}" if v.is_integer() else repr(v))
+    text = column.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def decode_text(column: pd.Series, variable: Variable, where: str) -> tuple[pd.Series, list[Problem]]:
+    """A character variable: its string codes as an unordered categorical.
+
+    Codes are never converted to numbers (a code such as "01" stays "01"). Surrounding spaces are
+    stripped (SPSS pads A-format values); empty strings and the variable's ``missing`` codes become NA.
+    Categories are the codebook's codes in the order written, or the sorted codes found when it lists
+    none; a code the codebook does not list is a problem (``unknown_code``) and becomes NA.
+    """
+    text = _as_text(column)
+    if variable.missing:
+        text = text.mask(text.isin([str(code) for code in variable.missing]))
+    problems: list[Problem] = []
+    if variable.values:
+        categories = [str(code) for code in variable.values]
+        unknown = text.notna() & ~text.isin(categories)
+        if unknown.any():
+            counts = text[unknown].value_counts().sort_index()
+            shown = ", ".join(f"{code!r} ({count} rows)" for code, count in counts.head(5).items())
+            more = f" and {len(counts) - 5} more codes" if len(counts) > 5 else ""
+            problems.append(Problem(
+                "unknown_code", variable.name,
+                f"{where}: text variable {variable.name!r} has code(s) not in the codebook: {shown}{more}",
+            ))
+            text = text.mask(unknown)
+    else:
+        categories = sorted(text.dropna().unique())
+    decoded = pd.Categorical(text.astype(object).where(text.notna(), None), categories=categories, ordered=False)
+    return pd.Series(decoded, index=column.index, name=variable.name), problems
+
+
 def decode_variable(column: pd.Series, variable: Variable, where: str) -> tuple[pd.Series, list[Problem]]:
     """Decode one column; return the decoded column and the problems found."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column, []
+    if variable.is_text:
+        return decode_text(column, variable, where)
     numeric = _numeric(column)
     if numeric is None:
         example = column[pd.to_numeric(column, errors="coerce").isna() & column.notna()].iloc[0]

@@ -24,8 +24,10 @@ SYNTHETIC_FILE_LABEL_PREFIX = "SYNTHETIC"
 """A file whose label starts with this is synthetic (the embedded survey, ``cbss-analysis synth`` output)."""
 
 
-def design_from_codebook(codebook: Codebook, lonely_psu: str = "fail") -> Design:
+def design_from_codebook(codebook: Codebook, lonely_psu: str | None = None) -> Design:
     """The :class:`Design` that a codebook declares.
+
+    ``lonely_psu`` overrides the codebook's ``design.lonely_psu``; without either the rule is ``"fail"``.
 
     Raises
     ------
@@ -35,14 +37,15 @@ def design_from_codebook(codebook: Codebook, lonely_psu: str = "fail") -> Design
     if codebook.design is None:
         raise DataError(f"{codebook.path or codebook.name}: the codebook declares no design (weight, strata, psu)")
     spec = codebook.design
-    return Design(weight=spec.weight, strata=spec.strata or None, psu=spec.psu, fpc=spec.fpc, lonely_psu=lonely_psu, nest=spec.nest)
+    rule = lonely_psu if lonely_psu is not None else spec.lonely_psu or "fail"
+    return Design(weight=spec.weight, strata=spec.strata or None, psu=spec.psu, fpc=spec.fpc, lonely_psu=rule, nest=spec.nest)
 
 
 def load_survey(
     path: str | Path | None = None,
     codebook: str | Path | Codebook | None = None,
     keep_all_countries: bool = False,
-    lonely_psu: str = "fail",
+    lonely_psu: str | None = None,
 ) -> Survey:
     """Load survey microdata through a codebook.
 
@@ -58,8 +61,9 @@ def load_survey(
     keep_all_countries : bool
         Keep rows of countries that are not CBSS member states (their ``state`` is NA).
         By default they are left out, with a warning that counts them.
-    lonely_psu : str
-        Lonely-PSU rule (see :class:`Design`).
+    lonely_psu : str, optional
+        Lonely-PSU rule (see :class:`Design`). Default: the codebook's ``design.lonely_psu``
+        (``hbsc2018_oa`` declares ``"adjust"``), else ``"fail"``.
 
     Returns
     -------

@@ -13,7 +13,11 @@ How the rows are made (all vectorised, ``numpy.random.default_rng(seed)``):
 
 1. Sample: each state's respondents are split over 3-6 regional strata (sampled
    disproportionately, which gives design weights), then over the three age groups, then
-   into school classes of about 20 pupils (the clusters).
+   into school classes of about 20 pupils (the clusters), one class per age group per school.
+   The columns have the HBSC 2017/18 schema: ``region`` is the state's character HBSC region
+   code (constant within the state), ``id1`` the regional stratum (999 "No information about
+   stratification" for a few schools in three states, illustrative), ``id2`` the school, ``id3``
+   and ``cluster`` the class, ``grade`` 1-3 (the age group's country-specific grade).
 2. Latent traits: eleven correlated person-level traits (victimisation, conduct problems,
    online sociability, online self-disclosure, problematic social media use, family,
    friend and teacher support, permissive sexual attitudes, sexual experience, father

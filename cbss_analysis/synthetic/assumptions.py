@@ -160,8 +160,26 @@ TRAIT_AGE: dict[str, tuple[float, float, float]] = {
 }
 
 REGIONS: dict[str, int] = {"DK": 5, "FI": 5, "IS": 3, "NO": 5, "SE": 6, "EE": 4, "LV": 5, "LT": 5, "DE": 6, "PL": 6, "RU": 6}
-GRADES: dict[str, tuple[int, int, int]] = {"IS": (6, 8, 10), "NO": (6, 8, 10)}
-DEFAULT_GRADES: tuple[int, int, int] = (5, 7, 9)
+"""Region strata per state (``id1`` codes 1..k): illustrative. The documentation tabulates id1 pooled over all
+countries only (HBSC2018OAed1.1, variable id1, lines 543-666), so no per-state number is known."""
+HBSC2018_REGION_CODES: dict[str, str] = {
+    "DK": "DK", "EE": "EE", "FI": "FI", "DE": "DE", "IS": "IS", "LV": "LV",
+    "LT": "LT", "NO": "NO", "PL": "PL", "RU": "RU", "SE": "SE",
+}
+"""The character ``region`` code of each state, constant within it: HBSC2018OAed1.1, variable region (lines
+485-542; each code has exactly the cases of the state's countryno code, e.g. DK 3,181 at line 500); confidence H."""
+ID1_NO_INFORMATION: int = 999
+"""id1 code 999 "No information about stratification" (HBSC2018OAed1.1 line 665: 1,381 of 244,097 cases, 0.6%)."""
+ID1_NO_INFORMATION_STATES: tuple[str, ...] = ("EE", "DE", "PL")
+"""States with some id1 = 999 rows (the first school of their first two regions): illustrative, to exercise the
+999 stratum. The documentation does not say which countries have 999 rows; it shows that they are not one or
+more whole countries (no set of countries has 1,381 cases)."""
+HBSC2018_AGE_MAX: float = 16.5
+"""Largest age in the file (HBSC2018OAed1.1, variable age, range 10-16.5, line 1690); generated ages are capped at it."""
+CLUSTER_STATE_BLOCK: int = 100_000
+"""``cluster`` = state position (1-11, :data:`HBSC2018_SAMPLE_SIZES` order) x 100,000 + class number in the state:
+unique over the file and inside the documented range 100001-4800817 (HBSC2018OAed1.1 line 425). How the real codes
+are built is not documented; this numbering is illustrative."""
 CLASS_SIZE: int = 20
 GIRL_SHARE: float = 0.505
 MIN_PER_REGION: int = 90

@@ -17,13 +17,16 @@ from cbss_analysis.synthetic.assumptions import (
     BOY_SHARE_OF_COHORT,
     CLASS_SD,
     CLASS_SIZE,
+    CLUSTER_STATE_BLOCK,
     CODEBOOK,
     CORRELATIONS,
-    DEFAULT_GRADES,
     GIRL_SHARE,
-    GRADES,
+    HBSC2018_AGE_MAX,
     HBSC2018_POOLED_PCT,
+    HBSC2018_REGION_CODES,
     HBSC2018_SAMPLE_SIZES,
+    ID1_NO_INFORMATION,
+    ID1_NO_INFORMATION_STATES,
     MIN_PER_REGION,
     MODULE_ONLINE_RISK,
     REGION_SD,
@@ -64,7 +67,7 @@ def generate(
     -------
     pandas.DataFrame
         One row per synthetic respondent, columns in codebook order: design columns as
-        int64 (``weight`` and ``age`` float64), items as float64 codes with the codebook's
+        int64 (``region`` text, ``weight`` and ``age`` float64), items as float64 codes with the codebook's
         skip codes (e.g. 99) where not asked and NaN for item non-response.
         ``attrs["synthetic"]`` is True and ``attrs["seed"]`` the seed.
 
@@ -79,8 +82,8 @@ def generate(
     keep = [check_state(code) for code in states] if states is not None else None
     codebook = load_codebook(CODEBOOK)
     rng = np.random.default_rng(seed)
-    frame, state, class_index = _sample(rng, total)
-    traits = _traits(rng, frame, state, class_index)
+    frame, state, class_index, region_index = _sample(rng, total)
+    traits = _traits(rng, frame, state, class_index, region_index)
     for name, item in item_specs().items():
         frame[name] = _answer(rng, name, item, frame, state, traits, codebook)
     columns = [name for name, variable in codebook.variables.items() if include_online_risk or variable.module != MODULE_ONLINE_RISK]
@@ -107,16 +110,23 @@ def _largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _sample(rng: np.random.Generator, total: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Respondents with their design (state, region, age group, class, sex, age, grade, weight).
+def _sample(rng: np.random.Generator, total: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Respondents with their design (state, region stratum, age group, school, class, sex, age, grade, weight).
 
-    Returns the frame, each row's state index (in :data:`HBSC2018_SAMPLE_SIZES` order) and
-    its class index over the whole sample.
+    The columns have the schema of the HBSC 2017/18 file (HBSC2018OAed1.1): ``region`` is the state's
+    character HBSC region code, constant within the state; ``id1`` the region stratum within the state
+    (codes 1.. restarting in every state; 999 "No information about stratification" for the schools of
+    :func:`_no_stratum_information`); ``id2`` the school and ``id3`` the class within the state;
+    ``cluster`` the class, unique over the file; ``grade`` 1-3 (the age group's country-specific grade).
+
+    Returns the frame, each row's state index (in :data:`HBSC2018_SAMPLE_SIZES` order), its class
+    index over the whole sample and its region index over the whole sample (the true region, also for
+    rows whose ``id1`` is 999).
     """
     codes = list(HBSC2018_SAMPLE_SIZES)
     per_state = _largest_remainder(total, np.array([HBSC2018_SAMPLE_SIZES[c] for c in codes], dtype=float))
     countryno = _countryno()
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("state", "region", "agecat", "cluster", "base")}
+    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("state", "region", "id1", "school", "agecat", "cluster", "base")}
     class_counter = 0
     for state_index, (code, n_state) in enumerate(zip(codes, per_state, strict=True)):
         n_regions = max(1, min(REGIONS[code], int(n_state) // MIN_PER_REGION))
@@ -124,8 +134,10 @@ def _sample(rng: np.random.Generator, total: int) -> tuple[pd.DataFrame, np.ndar
         sample_share = np.sqrt(population_share)
         region_counts = _largest_remainder(int(n_state), sample_share)
         base_weight = population_share / (sample_share / sample_share.sum())
+        schools_before = 0
         for region in range(n_regions):
             age_counts = _largest_remainder(int(region_counts[region]), rng.dirichlet(np.full(3, 40.0)))
+            schools = 0
             for agecat, n_cell in enumerate(age_counts, start=1):
                 if n_cell == 0:
                     continue
@@ -133,36 +145,71 @@ def _sample(rng: np.random.Generator, total: int) -> tuple[pd.DataFrame, np.ndar
                 sizes = 1 + _largest_remainder(int(n_cell) - n_classes, rng.dirichlet(np.full(n_classes, 25.0)))
                 class_ids = np.repeat(np.arange(class_counter, class_counter + n_classes), sizes)
                 class_counter += n_classes
+                # One class per grade per school (HBSC2018OAed1.1 lines 113-114): the k-th class of each age
+                # group of a region is in the region's k-th school.
+                columns["school"].append(np.repeat(schools_before + 1 + np.arange(n_classes), sizes))
+                schools = max(schools, n_classes)
                 columns["state"].append(np.full(n_cell, state_index))
                 columns["region"].append(np.full(n_cell, countryno[code] + region + 1))
+                columns["id1"].append(np.full(n_cell, region + 1))
                 columns["agecat"].append(np.full(n_cell, agecat))
                 columns["cluster"].append(class_ids)
                 columns["base"].append(np.full(n_cell, base_weight[region]))
+            schools_before += schools
     state = np.concatenate(columns["state"])
     agecat = np.concatenate(columns["agecat"])
     class_index = np.concatenate(columns["cluster"])
+    _, region_index = np.unique(np.concatenate(columns["region"]), return_inverse=True)
+    school = np.concatenate(columns["school"])
+    id1 = np.concatenate(columns["id1"])
+    id1 = np.where(_no_stratum_information(np.array(codes)[state], id1, school, class_index), ID1_NO_INFORMATION, id1)
     n_rows = state.size
     state_codes = np.array(codes)[state]
     countrynos = np.array([countryno[c] for c in codes])[state]
-    state_first_class = pd.Series(class_index).groupby(state).transform("min").to_numpy()
+    class_in_state = class_index - pd.Series(class_index).groupby(state).transform("min").to_numpy() + 1
     girl = rng.random(n_rows) < GIRL_SHARE
     age_offset = rng.uniform(-0.15, 0.25, size=len(codes))[state]
     age = 9.5 + 2 * agecat + age_offset + np.clip(rng.normal(0.0, 0.3, n_rows), -0.8, 0.8)
-    grades = np.array([GRADES.get(c, DEFAULT_GRADES) for c in codes])
     frame = pd.DataFrame(
         {
             "seqno_int": np.arange(1, n_rows + 1, dtype=np.int64),
-            "cluster": countrynos * 1000 + (class_index - state_first_class + 1),
+            "cluster": (state + 1) * CLUSTER_STATE_BLOCK + class_in_state,
             "countryno": countrynos,
-            "region": np.concatenate(columns["region"]),
+            "region": np.array([HBSC2018_REGION_CODES[c] for c in codes], dtype=object)[state],
+            "id1": id1.astype(np.int64),
+            "id2": school.astype(np.int64),
+            "id3": class_in_state.astype(np.int64),
             "weight": _weights(np.concatenate(columns["base"]), state_codes, state, girl, agecat, len(codes)),
             "sex": np.where(girl, 2, 1).astype(np.int64),
             "agecat": agecat.astype(np.int64),
-            "age": np.round(age, 2),
-            "grade": grades[state, agecat - 1].astype(np.int64),
+            "age": np.minimum(np.round(age, 2), HBSC2018_AGE_MAX),
+            "grade": agecat.astype(np.int64),
         }
     )
-    return frame, state, class_index
+    return frame, state, class_index, region_index
+
+
+def _no_stratum_information(state_codes: np.ndarray, id1: np.ndarray, school: np.ndarray, class_index: np.ndarray) -> np.ndarray:
+    """Rows whose ``id1`` is 999: the first school of the first two regions of each state in
+    :data:`ID1_NO_INFORMATION_STATES` (illustrative).
+
+    A region gives its first school only when it keeps at least two classes, and a state's 999 stratum is
+    kept only when it has at least two classes, so that every stratum of the design has two PSUs or more.
+    """
+    unknown = np.zeros(state_codes.size, dtype=bool)
+    for code in ID1_NO_INFORMATION_STATES:
+        in_state = state_codes == code
+        chosen = np.zeros_like(unknown)
+        for region in (1, 2):
+            in_region = in_state & (id1 == region)
+            if not in_region.any():
+                continue
+            first = in_region & (school == school[in_region].min())
+            if np.unique(class_index[in_region & ~first]).size >= 2:
+                chosen |= first
+        if np.unique(class_index[chosen]).size >= 2:
+            unknown |= chosen
+    return unknown
 
 
 def _weights(
@@ -191,9 +238,10 @@ def _correlation() -> np.ndarray:
     return matrix
 
 
-def _traits(rng: np.random.Generator, frame: pd.DataFrame, state: np.ndarray, class_index: np.ndarray) -> dict[str, np.ndarray]:
+def _traits(
+    rng: np.random.Generator, frame: pd.DataFrame, state: np.ndarray, class_index: np.ndarray, region_index: np.ndarray
+) -> dict[str, np.ndarray]:
     """Latent person-level traits: state + sex x age + region + class + correlated individual parts."""
-    _, region_index = np.unique(frame["region"].to_numpy(), return_inverse=True)
     girl = frame["sex"].to_numpy() == 2
     age_index = frame["agecat"].to_numpy() - 1
     n_rows = len(frame)

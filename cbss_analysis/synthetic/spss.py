@@ -10,7 +10,7 @@ import pandas as pd
 from cbss_analysis.common.files import atomic_path
 from cbss_analysis.common.notices import synthetic_file_label
 from cbss_analysis.errors import DataError
-from cbss_analysis.survey.codebook import Codebook, load_codebook
+from cbss_analysis.survey.codebook import Codebook, Variable, load_codebook
 from cbss_analysis.synthetic.assumptions import CODEBOOK, SEED
 
 NOT_ASKED_LABEL: str = "Not asked (skip pattern)"
@@ -25,7 +25,8 @@ def write_sav(frame: pd.DataFrame, path: str | Path, codebook: Codebook | None =
     """Write a generated frame as an SPSS file with the codebook's labels, byte-reproducibly.
 
     Variable labels, value labels (plus "Not asked (skip pattern)" on missing codes), SPSS
-    user-missing values and measurement levels come from the codebook; the file is
+    user-missing values and measurement levels come from the codebook; text variables are SPSS
+    string (A) variables with string value labels; the file is
     zlib-compressed (SPSS "zsav" format, read by SPSS 21+ and pyreadstat). The header's
     creation date and time are overwritten with a fixed stamp after writing so that the
     same frame always gives the same bytes. The file is written beside ``path`` under a
@@ -59,7 +60,7 @@ def write_sav(frame: pd.DataFrame, path: str | Path, codebook: Codebook | None =
         if variable.missing:
             missing[column] = list(variable.missing)
         measure[column] = {"ordinal": "ordinal", "numeric": "scale", "weight": "scale"}.get(variable.type, "nominal")
-        formats[column] = _spss_format(frame[column])
+        formats[column] = _text_format(frame[column], variable) if variable.is_text else _spss_format(frame[column])
     with atomic_path(path) as partial:
         pyreadstat.write_sav(
             frame,
@@ -85,6 +86,12 @@ def _spss_format(column: pd.Series) -> str:
         if np.allclose(values, np.round(values, decimals), rtol=0.0, atol=1e-9):
             return f"F{width + decimals}.{decimals}"
     return f"F{width + 6}.6"
+
+
+def _text_format(column: pd.Series, variable: Variable) -> str:
+    """SPSS string format of a text variable: as wide as its longest code (``region``: A6, as the HBSC file)."""
+    codes = [str(code) for code in (*variable.values, *variable.missing)] + [str(v) for v in column.dropna()]
+    return f"A{max([1, *map(len, codes)])}"
 
 
 def _fix_sav_timestamp(path: Path) -> None:

@@ -116,8 +116,12 @@ if (file.exists(embedded_sav) && requireNamespace("haven", quietly = TRUE)) {
     ifelse(is.na(x) | !population, NA, as.numeric(x %in% codes))
   }
   agecat <- code("agecat")
+  # region is character (the state's HBSC region code, constant within the state); the strata are
+  # country x id1 (id1 = 999, "No information about stratification", is a stratum of its own).
+  region <- trimws(as.character(haven::zap_labels(sav[["region"]])))
+  stopifnot(is.character(sav[["region"]]), all(tapply(region, code("countryno"), function(r) length(unique(r))) == 1))
   embedded <- data.frame(
-    cluster = code("cluster"), countryno = code("countryno"), region = code("region"),
+    cluster = code("cluster"), countryno = code("countryno"), id1 = code("id1"), region = region,
     weight = code("weight"), age = code("age"),
     state = factor(iso2[as.character(code("countryno"))], levels = unname(iso2)),
     sex = factor(c("Boy", "Girl")[code("sex")], levels = c("Boy", "Girl")),
@@ -127,7 +131,9 @@ if (file.exists(embedded_sav) && requireNamespace("haven", quietly = TRUE)) {
     been_bullied = rule_in("beenbullied", 3:5),
     ever_had_sex = rule_in("hadsex", 1, agecat %in% 3),
     knows_where_to_get_help = rule_in("knows_help", 1, agecat %in% c(2, 3)))
-  embedded$stratum <- interaction(embedded$countryno, embedded$region, drop = TRUE)
+  embedded$stratum <- interaction(embedded$countryno, embedded$id1, drop = TRUE)
+  # every stratum has two classes or more, so the codebook's lonely_psu = "adjust" changes nothing here
+  stopifnot(all(tapply(embedded$cluster, embedded$stratum, function(k) length(unique(k))) >= 2))
   datasets$embedded <- embedded
 }
 
@@ -305,17 +311,22 @@ add_case("lonely_fail_certainty_fpc", "lonely", modifyList(lonely_spec, list(fpc
 add_case("lonely_fail_certainty_total", "lonely", modifyList(lonely_spec, list(fpc = "fpc_cert")), "total",
          c("y"), lonely = "fail")
 
-# the embedded synthetic survey: indicators by state x sex x agecat
-embedded_spec <- list(weight = "weight", strata = list("countryno", "region"), psu = "cluster", fpc = NULL,
+# the embedded synthetic survey: indicators by state x sex x agecat, in the codebook's design
+# (cbss_synthetic.yaml: strata countryno x id1, PSU cluster, nest, lonely_psu = "adjust")
+embedded_spec <- list(weight = "weight", strata = list("countryno", "id1"), psu = "cluster", fpc = NULL,
                       nest = TRUE, r_strata = "~stratum")
 if (!is.null(datasets$embedded)) {
   add_case("embedded_prop_logit", "embedded", embedded_spec, "proportion",
            c("cyberbullied", "been_bullied", "ever_had_sex", "knows_where_to_get_help"),
-           by = c("state", "sex", "agecat"), ci = "logit",
+           by = c("state", "sex", "agecat"), ci = "logit", lonely = "adjust",
            note = "data/survey/cbss_synthetic_hbsc2018.sav read with haven; indicators from their codebook rules")
   add_case("embedded_prop_beta", "embedded", embedded_spec, "proportion", c("cyberbullied"), by = "state",
-           ci = "beta")
-  add_case("embedded_mean_age", "embedded", embedded_spec, "mean", c("age", "agecat"), by = c("state", "sex"))
+           ci = "beta", lonely = "adjust")
+  add_case("embedded_mean_age", "embedded", embedded_spec, "mean", c("age", "agecat"), by = c("state", "sex"),
+           lonely = "adjust")
+  add_case("embedded_prop_region", "embedded", embedded_spec, "proportion", c("cyberbullied"), by = "region",
+           ci = "logit", lonely = "adjust",
+           note = "by the character region code (constant within each state: the same domains as state)")
 }
 
 # ---------------------------------------------------------------- contrasts
@@ -368,7 +379,8 @@ if (!is.null(datasets$embedded)) {
   k <- length(states)
   vs_region <- lapply(seq_len(k), function(i) { w <- rep(-1 / k, k); w[i] <- 1 - 1 / k; w })
   names(vs_region) <- paste0(states, "_vs_mean")
-  add_contrast("embedded_cyberbullied_state", "embedded", embedded_spec, "mean", "cyberbullied", "state",
+  add_contrast("embedded_cyberbullied_state", "embedded", modifyList(embedded_spec, list(lonely_psu = "adjust")),
+               "mean", "cyberbullied", "state",
                c(vs_region, list(EE_minus_DK = replace(rep(0, k), match(c("EE", "DK"), states), c(1, -1)))))
 }
 

@@ -224,9 +224,14 @@ alphas <- list(
 sav <- normalizePath(file.path(script_dir, "..", "..", "data", "survey", "cbss_synthetic_hbsc2018.sav"), mustWork = FALSE)
 if (file.exists(sav)) {
   attitudes <- c("att_images_ok", "att_share_wrong", "att_pressure_blame", "att_right_no", "att_gifts_ok")
-  columns <- c("countryno", "region", "cluster", "weight", "sex", "agecat", "img_sent", attitudes)
+  # region is character (the state's HBSC region code); the strata are country x id1 (id1 = 999 a stratum
+  # of its own), as in the cbss_synthetic codebook.
+  columns <- c("countryno", "region", "id1", "cluster", "weight", "sex", "agecat", "img_sent", attitudes)
   raw <- haven::read_sav(sav, col_select = dplyr::all_of(columns), user_na = TRUE)
-  synth <- as.data.frame(lapply(raw, function(v) as.numeric(haven::zap_labels(haven::zap_missing(v)))))
+  synth <- as.data.frame(lapply(raw, function(v) {
+    v <- haven::zap_labels(haven::zap_missing(v))
+    if (is.character(v)) trimws(v) else as.numeric(v)
+  }), stringsAsFactors = FALSE)
   coded <- c("img_sent", attitudes)
   synth[coded] <- lapply(synth[coded], function(v) replace(v, v %in% 99, NA))
   # Gzipped (about 40,000 rows): the Python test builds its Survey from this file through the
@@ -241,9 +246,11 @@ if (file.exists(sav)) {
   synth$sexual_attitudes_permissive <- ifelse(older & answered * 2 >= 3, rowMeans(permissive, na.rm = TRUE), NA)
   synth$sex <- factor(synth$sex, levels = c(1, 2), labels = c("Boy", "Girl"))
 
-  options(survey.lonely.psu = "fail")
-  # Strata are country x region (svydesign's strata = ~countryno + region would mean one per stage).
-  synth$stratum <- interaction(synth$countryno, synth$region, drop = TRUE)
+  # The codebook's lonely_psu is "adjust"; every stratum has two classes or more, so it changes nothing.
+  options(survey.lonely.psu = "adjust")
+  # Strata are country x id1 (svydesign's strata = ~countryno + id1 would mean one per stage).
+  synth$stratum <- interaction(synth$countryno, synth$id1, drop = TRUE)
+  stopifnot(all(tapply(synth$cluster, synth$stratum, function(k) length(unique(k))) >= 2))
   dsynth <- svydesign(id = ~cluster, strata = ~stratum, weights = ~weight, nest = TRUE, data = synth)
   synthetic_case <- function(id, design, domain = NULL) {
     formula <- sent_sexual_image ~ sexual_attitudes_permissive + sex
@@ -277,6 +284,7 @@ if (file.exists(sav)) {
   )))
 }
 
+options(survey.lonely.psu = "fail")
 out <- list(
   generated_by = "tests/reference/models.R",
   r_version = R.version.string,
