@@ -12,6 +12,10 @@ from cbss_analysis.survey.codebook import Codebook, load_codebook
 TESTS = Path(__file__).resolve().parent
 MINI_CODEBOOK = TESTS / "fixtures" / "mini_codebook.yaml"
 BAD_INPUTS = TESTS / "bad_inputs"
+REFERENCE = TESTS / "reference"
+"""R reference values (``*.json``, made by the ``*.R`` scripts) and their datasets (``data/``)."""
+REPORT_FIXTURES = TESTS / "report_fixtures"
+"""A tiny report plan with two notebooks that read small CSV files."""
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,9 @@ from cbss_analysis.reports.files import recover
 from cbss_analysis.reports.html import disarm_external, provenance_header, table_of_contents
 from cbss_analysis.reports.params import ParamType, notebook_parameters, parse_cli_value
 from cbss_analysis.reports.plan import load_plan, override_runs, select_runs
+from tests.conftest import REPORT_FIXTURES
 
-FIXTURES = Path(__file__).parent / "report_fixtures"
+FIXTURES = REPORT_FIXTURES
 EXTERNAL = re.compile(r"""\s(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 CSS_EXTERNAL = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//|@import\s+["'](?:https?:)?//""", re.IGNORECASE)
 

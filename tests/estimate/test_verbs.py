@@ -19,8 +19,9 @@ from cbss_analysis._engine import intervals, variance
 from cbss_analysis.errors import DesignError, EstimationError
 from cbss_analysis.survey import Survey
 from cbss_analysis.survey.design import Design, DesignArrays
+from tests.conftest import REFERENCE
 
-DATA = Path(__file__).resolve().parent / "reference" / "data"
+DATA = REFERENCE / "data"
 CONTRACT_COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "deff", "suppressed", "df"]
 
 

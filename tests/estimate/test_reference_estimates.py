@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,8 +18,8 @@ from scipy import stats
 from cbss_analysis import estimate, load_survey, paths
 from cbss_analysis.survey import Survey
 from cbss_analysis.survey.design import Design
+from tests.conftest import REFERENCE
 
-REFERENCE = Path(__file__).resolve().parent / "reference"
 RESULTS = json.loads((REFERENCE / "estimates.json").read_text())
 RTOL = 1e-8
 COMPARED = ("estimate", "se", "ci_low", "ci_high", "n_weighted", "deff")
