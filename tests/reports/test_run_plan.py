@@ -169,7 +169,11 @@ def test_timeout_and_ctrl_c_leave_the_last_good_output(tmp_path: Path) -> None:
 
     process = subprocess.Popen([sys.executable, "-c", runner, *common, "--param", "seconds=31"],
                                start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    deadline = time.monotonic() + 120  # Ctrl-C while the run is under way, not while the command still imports
+    while not list((out / "sleep").glob(".tmp-*")):
+        assert process.poll() is None and time.monotonic() < deadline, "the run never started"
+        time.sleep(0.2)
+    time.sleep(1)
     os.killpg(process.pid, signal.SIGINT)
     stdout, _ = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in stdout
