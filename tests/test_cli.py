@@ -7,9 +7,9 @@ import sys
 
 import pytest
 import yaml
-from conftest import BAD_INPUTS, MINI_CODEBOOK
 
-from cbss_analysis.cli import main
+from cbss_analysis.cli import build_parser, main
+from tests.conftest import BAD_INPUTS, MINI_CODEBOOK
 
 EXPECTED = yaml.safe_load((BAD_INPUTS / "expected.yaml").read_text())
 
@@ -58,6 +58,17 @@ def test_codebook_command_lists_variables_and_indicators(capsys):
 
 
 def test_help_documents_exit_codes(capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as info:
         main(["--help"])
-    assert "exit codes:" in capsys.readouterr().out
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit codes:" in out and "130 interrupted (Ctrl-C)" in out
+
+
+def test_cli_arguments() -> None:
+    parser = build_parser()
+    args = parser.parse_args(["report", "--only", "a", "--only", "b/c", "--param", "min_n=5", "--jobs", "3", "--force",
+                              "--with-code", "--fail-fast", "--timeout", "60", "--codebook", "x"])
+    assert (args.only, args.param, args.jobs, args.force, args.with_code, args.fail_fast, args.timeout) == (
+        ["a", "b/c"], ["min_n=5"], 3, True, True, True, 60.0)
+    assert parser.parse_args(["report"]).jobs >= 1

@@ -1,4 +1,4 @@
-"""Published figures beside the analysis: policy context and survey-vs-published tables; notebook helpers."""
+"""cbss_analysis.context: published figures beside the analysis (policy context, survey beside published)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbss_analysis import Survey, context, load_published
-from cbss_analysis.notebook import indicator_labels, keep_states, split_available
-from cbss_analysis.survey import design_from_codebook
+from cbss_analysis import context, load_published
 
 
 def test_policy_context_has_every_state_once_with_published_facts():
@@ -30,15 +28,3 @@ def test_survey_beside_published_matches_state_and_sex():
     assert beside["published_pct"].tolist()[:2] == [8.0, 7.0]
     assert pd.isna(beside["published_pct"].iloc[2]), "Denmark is not in the published table"
     assert beside["survey_ci"].tolist() == ["8.0\u201312.0", "", "15.0\u201325.0"]
-
-
-def test_notebook_helpers(mini_frame, mini_codebook, capsys):
-    survey = Survey(mini_frame.drop(columns="hadsex"), design_from_codebook(mini_codebook), mini_codebook)
-    assert split_available(survey, ["cyberbullied", "ever_had_sex", "age"]) == ["cyberbullied", "age"]
-    assert "Not available in this survey (1): ever_had_sex" in capsys.readouterr().out
-    labels = indicator_labels(survey)
-    assert labels["cyberbullied"] == "Cyberbullied at least once" and labels["sex"] == "Sex"
-    table = pd.DataFrame({"state": pd.Categorical(["EE", "FI"]), "x": [1, 2]})
-    table.attrs["synthetic"] = True
-    kept = keep_states(table, ["FI"])
-    assert kept["x"].tolist() == [2] and kept.attrs["synthetic"]

@@ -1,4 +1,4 @@
-"""Aggregate survey descriptions and notebook set-up."""
+"""cbss_analysis.overview: aggregate descriptions of a survey (sample, weights, design, missingness, coverage)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,7 @@ import numpy as np
 import pytest
 
 from cbss_analysis import Survey, overview
-from cbss_analysis.errors import DataError
-from cbss_analysis.notebook import setup
 from cbss_analysis.survey import design_from_codebook
-
-
-@pytest.fixture()
-def mini_survey(mini_frame, mini_codebook) -> Survey:
-    return Survey(mini_frame, design_from_codebook(mini_codebook), mini_codebook)
 
 
 def test_sample_sizes_add_up(mini_survey, mini_frame):
@@ -48,15 +41,3 @@ def test_codebook_coverage_marks_what_is_absent(mini_frame, mini_codebook):
     table = overview.codebook_coverage(survey).set_index("name")
     assert not table.loc["hadsex", "available"] and not table.loc["ever_had_sex", "available"]
     assert table.loc["cyberbullied", "available"]
-
-
-def test_notebook_setup_checks_parameters(tmp_path):
-    params = setup(states=["ee", "FI"], min_n=10)
-    assert params.states == ("EE", "FI") and params.data_path is None
-    assert len(setup().states) == 11
-    with pytest.raises(DataError, match="unknown state 'XX'"):
-        setup(state="XX")
-    with pytest.raises(DataError, match="data_path=.*no such file"):
-        setup(data_path=tmp_path / "nothing.sav")
-    with pytest.raises(DataError, match="min_n=0"):
-        setup(min_n=0)

@@ -28,7 +28,10 @@ def respondent_fingerprints() -> list[str]:
     """Weights at full precision: a respondent's row, shown anywhere, would carry one of them."""
     weights = cbss.load_survey().data["weight"].to_numpy()
     distinct = np.unique(np.round(weights, 6))
-    return [f"{w:.6f}" for w in distinct if len(f"{w:.6f}".rstrip("0")) >= 7]
+    fingerprints = [f"{w:.6f}" for w in distinct if len(f"{w:.6f}".rstrip("0")) >= 7]
+    covered = np.isin(np.round(weights, 6), [float(w) for w in fingerprints]).mean()
+    assert covered > 0.95, f"only {covered:.0%} of respondents carry a distinctive weight: the check would miss the others"
+    return fingerprints
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -36,16 +36,55 @@ def test_bad_records_raise(name, value, message):
         cbss.record(name, value)
 
 
-def test_outside_a_kernel_record_only_validates(capsys):
-    assert cbss.record("n", np.int64(3)) is None
-    assert capsys.readouterr().out == ""
-
-
-def test_record_stays_a_function_after_the_module_is_imported():
-    import cbss_analysis.records  # noqa: F401
+def test_the_package_name_is_the_records_function():
+    import cbss_analysis.records
     from cbss_analysis import record
 
-    assert record("n", 1) is None
+    assert record is cbss.record is cbss_analysis.records.record
+    assert callable(record) and record.__module__ == "cbss_analysis.records"
+    assert cbss.records is cbss_analysis.records, "importing the module does not shadow the function, nor the reverse"
+
+
+class _Kernel:
+    """Stands in for IPython: a shell that is there, and the displays published through it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, in_kernel: bool) -> None:
+        import IPython
+        import IPython.display
+
+        self.published: list[dict] = []
+        monkeypatch.setattr(IPython, "get_ipython", lambda: object() if in_kernel else None)
+        monkeypatch.setattr(IPython.display, "publish_display_data", lambda data, *a, **k: self.published.append(data))
+
+
+def test_outside_a_kernel_record_only_validates(capsys, monkeypatch):
+    kernel = _Kernel(monkeypatch, in_kernel=False)
+    cbss.record("n", np.int64(3))
+    assert kernel.published == []
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ReportError):
+        cbss.record("x", object())
+
+
+def test_in_a_kernel_record_publishes_an_invisible_json_safe_display(monkeypatch):
+    kernel = _Kernel(monkeypatch, in_kernel=True)
+    cbss.record("summary", {"estimate": np.float32(0.25), "missing": np.nan, "n": np.int64(5)})
+    (data,) = kernel.published
+    assert list(data) == [MIMETYPE], "no text/plain: Jupyter shows nothing for it"
+    assert data[MIMETYPE] == {"name": "summary", "value": {"estimate": 0.25, "missing": None, "n": 5}}
+    assert json.loads(json.dumps(data, allow_nan=False)) == data
+    with pytest.raises(ReportError):
+        cbss.record("", 1)
+    assert len(kernel.published) == 1, "a refused record publishes nothing"
+
+
+def test_what_record_publishes_read_records_reads_back(monkeypatch):
+    kernel = _Kernel(monkeypatch, in_kernel=True)
+    cbss.record("n", np.int64(5))
+    cbss.record("share", pd.Series({"EE": 0.1, "LV": np.nan}))
+    cbss.record("n", 6)
+    nb = new_notebook(cells=[new_code_cell("", outputs=[new_output("display_data", data=d) for d in kernel.published])])
+    assert read_records(nb) == {"n": 6, "share": {"EE": 0.1, "LV": None}}
 
 
 def _output(payload: dict | str) -> nbformat.NotebookNode:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +14,8 @@ from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import Survey, design_from_codebook
 from cbss_analysis.survey.codebook import load_codebook
 from cbss_analysis.survey.design import Design
+from tests.conftest import REFERENCE
 
-REFERENCE = Path(__file__).resolve().parent / "reference"
 ALL_ALPHA_CASES = json.loads((REFERENCE / "models.json").read_text(encoding="utf-8"))["alpha"]
 ALPHA_CASES = [c for c in ALL_ALPHA_CASES if "codebook" not in c]
 SYNTHETIC_ALPHA_CASES = [c for c in ALL_ALPHA_CASES if "codebook" in c]

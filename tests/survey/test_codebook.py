@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MINI_CODEBOOK
 
 from cbss_analysis.errors import CodebookError
-from cbss_analysis.survey.codebook import load_codebook, rule_variables
+from cbss_analysis.survey.codebook import available_codebooks, load_codebook, rule_variables
+from tests.conftest import MINI_CODEBOOK
 
 
 def _write(tmp_path: Path, text: str, name: str = "cb.yaml") -> Path:
@@ -88,8 +88,15 @@ def test_yaml_is_never_evaluated(tmp_path):
 
 
 def test_unknown_codebook_name_lists_the_shipped_ones():
-    with pytest.raises(CodebookError, match="unknown codebook 'nope'"):
+    with pytest.raises(CodebookError, match="unknown codebook 'nope'") as info:
         load_codebook("nope")
+    shipped = available_codebooks()
+    assert shipped and str(info.value).endswith(f"expected a path or one of {', '.join(shipped)}")
+
+
+def test_values_are_kept_in_code_order(tmp_path):
+    path = _mutated(tmp_path, lambda r: r["variables"][4].update(values={2: "Girl", 1: "Boy"}))
+    assert list(load_codebook(path).variable("sex").values.items()) == [(1, "Boy"), (2, "Girl")]
 
 
 def test_include_cycle_is_an_error(tmp_path):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,8 +18,8 @@ from scipy import stats
 from cbss_analysis import estimate, load_survey, paths
 from cbss_analysis.survey import Survey
 from cbss_analysis.survey.design import Design
+from tests.conftest import REFERENCE
 
-REFERENCE = Path(__file__).resolve().parent / "reference"
 RESULTS = json.loads((REFERENCE / "estimates.json").read_text())
 RTOL = 1e-8
 COMPARED = ("estimate", "se", "ci_low", "ci_high", "n_weighted", "deff")
@@ -149,8 +148,16 @@ def _as_comparison(weights: dict) -> tuple[str, str]:
 
 
 def test_covariance_matters_on_apiclus1() -> None:
-    """The design doc's figure: E minus H has SE 30.03 with the covariance and 44.11 without."""
+    """The design doc's figure: E minus H has SE 30.03 with the covariance and 44.11 without; compare gives the former."""
     contrast_set = next(c for c in RESULTS["contrasts"] if c["id"] == "apiclus1_api00_stype")
     e_minus_h = next(k for k in contrast_set["contrasts"] if k["name"] == "E_minus_H")
     assert e_minus_h["se"] == pytest.approx(30.03, abs=0.005)
     assert e_minus_h["se_without_covariance"] == pytest.approx(44.11, abs=0.005)
+    survey = reference_survey(contrast_set["data"], contrast_set["design"])
+    table = estimate.mean(survey, "api00", by="stype", min_n=0).set_index("stype")
+    result = estimate.compare(table.reset_index(), reference="H", by="stype").set_index("stype")
+    assert result.loc["E", "se"] == pytest.approx(e_minus_h["se"], rel=RTOL)
+    assert result.loc["E", "se"] == pytest.approx(30.03, abs=0.005)
+    independent = np.hypot(table.loc["E", "se"], table.loc["H", "se"])
+    assert independent == pytest.approx(e_minus_h["se_without_covariance"], rel=RTOL)
+    assert result.loc["E", "se"] < independent - 14, "the positive covariance between the domains is used"

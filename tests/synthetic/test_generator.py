@@ -1,26 +1,17 @@
-"""The embedded synthetic survey: reproducible from its seed, HBSC-shaped, calibrated, with findable associations."""
+"""cbss_analysis.synthetic.generator: reproducible from its seed, HBSC-shaped, calibrated, with findable associations."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 import pytest
 import statsmodels.api as sm
 
-from cbss_analysis import paths, synthetic
+from cbss_analysis import synthetic
 from cbss_analysis.errors import DataError
 from cbss_analysis.survey.codebook import load_codebook
 from cbss_analysis.synthetic import assumptions
-
-# HBSC 2017/18 open-access file, cases per state (SOURCES.md 1.1, HBSC2018OAed1.1 codebook), typed in
-# independently of synthetic.HBSC2018_SAMPLE_SIZES.
-HBSC2018_N = {
-    208000: 3181, 233000: 4725, 246000: 3146, 276000: 4347, 352000: 6996, 428000: 4412,
-    440000: 3797, 578000: 3127, 616000: 5224, 643000: 4281, 752000: 4185,
-}
-ONLINE_RISK = ["att_images_ok", "att_share_wrong", "att_pressure_blame", "att_right_no", "att_gifts_ok",
-               "img_received", "img_sent", "img_asked", "met_offline", "bothered_online", "knows_help"]
+from tests.synthetic.hbsc import HBSC2018_N, ONLINE_RISK
 
 
 @pytest.fixture(scope="module")
@@ -30,30 +21,6 @@ def full() -> pd.DataFrame:
 
 def _valid(column: pd.Series) -> pd.Series:
     return column[column.notna() & (column != 99)]
-
-
-def test_regenerating_from_the_seed_gives_the_committed_file_byte_for_byte(tmp_path):
-    written = synthetic.write_embedded(seed=synthetic.SEED, path=tmp_path / paths.EMBEDDED_SURVEY_NAME)
-    committed = paths.embedded_survey()
-    assert written.read_bytes() == committed.read_bytes(), (
-        "the committed survey differs from generate(seed=20180): rebuild it with synthetic.write_embedded() "
-        "(a pyreadstat/ReadStat or numpy upgrade can change the bytes)"
-    )
-    checksum = committed.with_suffix(".sha256").read_text(encoding="utf-8")
-    assert checksum == f"{synthetic.sha256_of(committed)}  {committed.name}\n"
-    assert written.with_suffix(".sha256").read_text(encoding="utf-8") == checksum
-
-
-def test_committed_file_is_small_and_labelled_synthetic():
-    path = paths.embedded_survey()
-    assert path.stat().st_size < 5_000_000
-    frame, meta = pyreadstat.read_sav(str(path))
-    assert meta.file_label.startswith("SYNTHETIC DATA")
-    assert meta.creation_time.isoformat() == "2018-01-01T00:00:00"  # the fixed header stamp
-    assert meta.variable_value_labels["sex"] == {1.0: "Boy", 2.0: "Girl"}
-    assert meta.column_names_to_labels["beenbullied"] == "Been bullied past months"  # HBSC2018OAed1.1's label
-    assert frame.shape == (sum(HBSC2018_N.values()), len(load_codebook("cbss_synthetic").variables))
-    assert frame.loc[frame["agecat"] == 1, "img_sent"].isna().all()  # 99 is SPSS user-missing
 
 
 def test_same_seed_same_frame_other_seed_other_frame():
@@ -126,18 +93,6 @@ def test_pooled_marginals_match_the_hbsc_2017_18_reference(full):
         target = np.asarray(pct) / sum(pct) * 100
         assert list(observed.index) == list(range(1, len(pct) + 1)), name
         assert np.abs(observed.to_numpy() - target).max() < 0.8, (name, observed.round(1).tolist(), pct)
-
-
-def test_reference_transcription_spot_checks():
-    # Values copied from SOURCES.md 2.1 (hbsc2018_oa_pooled_distributions.csv) by hand.
-    assert assumptions.HBSC2018_POOLED_PCT["beenbullied"][0] == 73.2
-    assert assumptions.HBSC2018_POOLED_PCT["cbeenbullied"][1] == 8.9
-    assert assumptions.HBSC2018_POOLED_PCT["emconlfreq3"] == (36.2, 29.5, 13.7, 8.2, 6.0, 6.4)
-    assert assumptions.HBSC2018_POOLED_PCT["hadsex"] == (16.7, 83.3)
-    assert assumptions.HBSC2018_POOLED_PCT["contraceptcondom"] == (52.2, 34.3, 13.5)
-    assert assumptions.HBSC2018_POOLED_PCT["talkfather"][4] == 6.7
-    for name, pct in {**assumptions.HBSC2018_POOLED_PCT, **assumptions.ASSUMED_PCT}.items():
-        assert abs(sum(pct) - 100) < 0.25, name
 
 
 def test_derived_pooled_figures(full):
