@@ -18,6 +18,11 @@ SYNTHETIC_BANNER = (
 """The banner of a report or an index page."""
 
 
+SPSS_LABEL_CHARS = 64
+"""SPSS keeps at most this many characters of a file label (longer ones are cut silently)."""
+
+
 def synthetic_file_label(seed: int) -> str:
-    """The label of a synthetic SPSS file: says SYNTHETIC and names the seed (at most 64 characters)."""
-    return f"{SYNTHETIC_BADGE}, not real respondents: cbss-analysis seed {seed}"
+    """The label of a synthetic SPSS file: says SYNTHETIC and names the whole seed, in at most 64 characters."""
+    label = f"{SYNTHETIC_BADGE}, not real respondents: cbss-analysis seed {seed}"
+    return label if len(label) <= SPSS_LABEL_CHARS else f"{SYNTHETIC_BADGE}: cbss-analysis seed {seed}"

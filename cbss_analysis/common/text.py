@@ -15,12 +15,15 @@ SNIPPET_CHARS = 80
 FIRST_LINE_CHARS = 300
 """The longest first line kept of an error message."""
 
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+"""Terminal escape sequences: CSI (colours, cursor moves), OSC (titles, links) and two-character escapes."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def strip_control(text: str) -> str:
     """``text`` with control characters (terminal escapes, bidirectional overrides) removed; newlines become spaces."""
-    return _CONTROL.sub("", str(text).replace("\r\n", " ").replace("\n", " ").replace("\t", " "))
+    text = _ESCAPE.sub("", str(text))
+    return _CONTROL.sub("", text.replace("\r\n", " ").replace("\n", " ").replace("\t", " "))
 
 
 def first_line(text: Any, limit: int = FIRST_LINE_CHARS) -> str:

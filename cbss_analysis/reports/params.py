@@ -150,7 +150,7 @@ def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
     but taken from the ``parameters`` cell's syntax tree: papermill's line matcher skips
     any line with two ``=`` (a comment such as ``# None = embedded survey``), and
     importing papermill costs about 2 s, which a warm report run cannot afford.
-    ``tests/test_reports.py`` checks that both agree on the lines papermill can read.
+    ``tests/reports/test_params.py`` checks that both agree on the lines papermill can read.
     """
     source = parameters_cell(path)
     if source is None:

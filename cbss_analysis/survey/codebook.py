@@ -276,8 +276,11 @@ def _parse_design(raw: Any, where: str) -> DesignSpec:
     if not isinstance(raw, dict):
         raise CodebookError(f"{where}: 'design' must be a mapping with weight, strata, psu, fpc, nest, lonely_psu")
     _F.keys(raw, _DESIGN_KEYS, where, "design")
-    strata = raw.get("strata") or ()
-    strata = (strata,) if isinstance(strata, str) else tuple(_F.plain_str(s, where, "design.strata") for s in _F.as_list(strata, where, "design.strata"))
+    strata = raw.get("strata")
+    if isinstance(strata, str):
+        strata = (strata,)
+    else:
+        strata = tuple(_F.plain_str(s, where, "design.strata") for s in _F.as_list(strata, where, "design.strata"))
     optional = {k: (_F.plain_str(raw[k], where, f"design.{k}") if raw.get(k) is not None else None) for k in ("psu", "fpc", "lonely_psu")}
     if optional["lonely_psu"] is not None and optional["lonely_psu"] not in LONELY_PSU_RULES:
         raise CodebookError(f"{where}: design.lonely_psu {optional['lonely_psu']!r} is not one of {', '.join(LONELY_PSU_RULES)}")

@@ -98,7 +98,8 @@ def decode_variable(column: pd.Series, variable: Variable, where: str) -> tuple[
         numeric = numeric.mask(numeric.isin(variable.missing))
     problems: list[Problem] = []
     if variable.is_labelled:
-        codes = np.array(list(variable.values), dtype=np.float64)
+        ordered = sorted(variable.values.items())  # searchsorted needs codes in order, whoever built the Variable
+        codes = np.array([code for code, _ in ordered], dtype=np.float64)
         unknown = numeric.notna() & ~numeric.isin(codes)
         if unknown.any():
             problems.append(Problem(
@@ -109,7 +110,7 @@ def decode_variable(column: pd.Series, variable: Variable, where: str) -> tuple[
         positions = np.searchsorted(codes, numeric.to_numpy())
         positions = np.where(numeric.isna().to_numpy(), -1, positions)
         categorical = pd.Categorical.from_codes(
-            positions, categories=list(variable.values.values()), ordered=variable.type == "ordinal", validate=False
+            positions, categories=[label for _, label in ordered], ordered=variable.type == "ordinal", validate=False
         )
         return pd.Series(categorical, index=column.index, name=variable.name), problems
     if variable.range is not None:

@@ -24,3 +24,10 @@ def test_three_lengths_of_one_wording() -> None:
         assert "real respondents" in text
     assert SYNTHETIC_NOTICE.endswith("demonstrate the methods only.") and SYNTHETIC_BANNER.endswith("demonstrates the methods only.")
     assert "\n" not in SYNTHETIC_NOTICE + SYNTHETIC_BANNER
+
+
+def test_a_long_seed_is_named_whole_within_the_spss_limit():
+    from cbss_analysis.common.notices import SPSS_LABEL_CHARS, synthetic_file_label
+
+    label = synthetic_file_label(2**63 - 1)
+    assert len(label) <= SPSS_LABEL_CHARS and label.endswith(str(2**63 - 1)) and label.startswith("SYNTHETIC DATA")

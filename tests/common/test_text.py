@@ -16,7 +16,7 @@ def test_first_line_skips_blank_lines_and_is_bounded() -> None:
     assert first_line(ValueError("bad value\nmore")) == "bad value"
     assert len(first_line("x" * 1000)) == FIRST_LINE_CHARS == 300
     assert first_line("abcdef", limit=3) == "abc"
-    assert first_line(f"{ANSI_RED}red\x07 text") == "[31mred text"
+    assert first_line(f"{ANSI_RED}red\x07 text") == "red text"
 
 
 def test_snippet_quotes_strings_and_reprs_other_values() -> None:
@@ -56,3 +56,7 @@ def test_strip_control_turns_line_breaks_into_spaces() -> None:
 def test_exception_line() -> None:
     assert exception_line(ValueError("first\nsecond")) == "first"
     assert exception_line(KeyboardInterrupt()) == "KeyboardInterrupt"
+
+
+def test_strip_control_removes_whole_terminal_escape_sequences():
+    assert strip_control("a\x1b[31mred\x1b[0m b \x1b]0;window title\x07c \x1b]8;;http://x\x1b\\link") == "ared b c link"

@@ -114,3 +114,14 @@ def test_relative_include_is_taken_from_the_including_file(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     codebook = load_codebook(folder / "child.yaml")
     assert "smd1" in codebook.variables and "emcsocmed1" in codebook.variables
+
+
+@pytest.mark.parametrize("strata", ["", "    strata: null\n", "    strata: []\n"])
+def test_a_design_without_strata_loads(tmp_path, strata):
+    path = tmp_path / "cb.yaml"
+    path.write_text(
+        "codebook: flat\ndesign:\n    weight: w\n    psu: school\n" + strata
+        + "variables:\n  - {name: w, label: Weight, type: weight}\n  - {name: school, label: School, type: design}\n",
+        encoding="utf-8",
+    )
+    assert load_codebook(path).design.strata == ()
