@@ -40,7 +40,6 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine import intervals
-from cbss_analysis._engine.domains import domain_codes
 from cbss_analysis._engine.intervals import holm
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
@@ -55,12 +54,15 @@ from cbss_analysis.estimate.linearization import (
     Linearization,
     LinearizationRef,
     analysis_columns,
+    by_names,
     deff_reference,
     linearize,
+    survey_domains,
 )
+from cbss_analysis.estimate.ratios import ratio
 from cbss_analysis.survey import Survey
 
-__all__ = ["Linearization", "LinearizationRef", "compare", "holm", "mean", "proportion", "total"]
+__all__ = ["Linearization", "LinearizationRef", "compare", "holm", "mean", "proportion", "ratio", "total"]
 
 
 def mean(
@@ -191,18 +193,15 @@ def _estimate(
     names = checks.names(variables, "variables", kind)
     if not names:
         raise EstimationError(f"{kind}: no variables given")
-    by_columns = checks.names(by, "by", kind)
-    for column in by_columns:
-        checks.column(column, survey.data.columns, kind)
-        if column in (*TABLE_COLUMNS_BEFORE_BY, *TABLE_COLUMNS_AFTER_BY):
-            raise EstimationError(f"{kind}: by column {column!r} has the name of a result column; rename it")
+    by_columns = by_names(survey, by, kind)
     columns = analysis_columns(survey, names, kind)
-    domains = domain_codes(survey.data, by_columns)
+    domains = survey_domains(survey, by_columns)
     arrays = survey.design_arrays()
     table, linearization = linearize(columns, domains, arrays, kind, reference)
     if kind == "proportion":
         low, high = intervals.proportion_interval(
-            ci, table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(), table["n"].to_numpy(), level
+            ci, table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
+            table["_n_rows"].to_numpy(), level,
         )
     else:
         low, high = intervals.wald(table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(), level)

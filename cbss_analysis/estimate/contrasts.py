@@ -24,7 +24,7 @@ def contrast_variance(contrast: sparse.csr_matrix, linearization: Linearization,
     """Variance of each row of ``contrast @ estimates`` (R ``svycontrast``), rows in the strata of their variable."""
     theta = linearization.estimate
     influence = sparse.csr_matrix(
-        (linearization.z, (linearization.column, linearization.psu)), shape=(theta.size, linearization.arrays.n_psus)
+        (linearization.z, (linearization.column, linearization.psu)), shape=(theta.size, linearization.arrays.n_units)
     )
     combined = (contrast @ influence).tocoo()
     return variance.psu_variance(
