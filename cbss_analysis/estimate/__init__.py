@@ -46,6 +46,7 @@ from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.disclosure import suppress
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
+from cbss_analysis.estimate.contrasts import contrast
 from cbss_analysis.estimate.linearization import (
     ESTIMATE_INDEX,
     LINEARIZATION_ATTR,
@@ -62,7 +63,7 @@ from cbss_analysis.estimate.linearization import (
 from cbss_analysis.estimate.ratios import ratio
 from cbss_analysis.survey import Survey
 
-__all__ = ["Linearization", "LinearizationRef", "compare", "holm", "mean", "proportion", "ratio", "total"]
+__all__ = ["Linearization", "LinearizationRef", "compare", "contrast", "holm", "mean", "proportion", "ratio", "total"]
 
 
 def mean(
@@ -274,34 +275,33 @@ def compare(
         The table carries no linearisation (not made by this module), ``by`` is not one of its
         by columns, the reference value is unknown, or ``level`` is outside (0, 1).
     """
-    ref = table.attrs.get(LINEARIZATION_ATTR)
-    if not isinstance(ref, LinearizationRef):
-        raise EstimationError("compare: the table has no design information; pass a table from estimate.mean/proportion/total")
-    linearization = ref.linearization
-    by_columns = [c for c in linearization.keys.columns if c not in (*TABLE_COLUMNS_BEFORE_BY, ESTIMATE_INDEX)]
+    linearization = contrasts.table_linearization(table, "compare")
+    label_columns = [c for c in TABLE_COLUMNS_BEFORE_BY if c in linearization.keys.columns]
+    by_columns = [c for c in linearization.keys.columns if c not in (*label_columns, ESTIMATE_INDEX)]
     if by not in by_columns:
         raise EstimationError(f"compare: by={by!r} is not a by column of the table (by columns: {by_columns})")
     level = checks.level(table.attrs.get("level", checks.DEFAULT_LEVEL) if level is None else level, "compare")
-    rows = contrasts.matched_rows(table, linearization, by_columns)
-    group_columns = ["variable", "level", *[c for c in by_columns if c != by]]
+    rows = contrasts.matched_rows(table, linearization, "compare")
+    group_columns = [*label_columns, *[c for c in by_columns if c != by]]
     rows["_group"] = rows.groupby(group_columns, dropna=False, sort=False, observed=True).ngroup().to_numpy()
     rows["_weight"] = contrasts.reference_weights(rows, reference, by, population)
     index = rows[ESTIMATE_INDEX].to_numpy()
     theta = linearization.estimate
-    contrast = contrasts.contrast_matrix(rows, theta.size)
+    differences = contrast(table, contrasts.contrast_matrix(rows), level=level)
     variable = linearization.variable_index[index]
-    var = contrasts.contrast_variance(contrast, linearization, variable)
+    weighted = pd.Series(np.where(rows["_weight"].to_numpy() > 0, rows["_weight"].to_numpy() * theta[index], 0.0))
+    reference_value = weighted.groupby(rows["_group"].to_numpy()).transform("sum").to_numpy()
     has_reference = rows.groupby("_group")["_weight"].transform("sum").to_numpy() > 0
     blank = ~rows["_available"].to_numpy() | ~has_reference
-    difference = np.where(blank, np.nan, contrast @ theta)
-    se = np.where(blank, np.nan, np.sqrt(var))
+    difference = np.where(blank, np.nan, differences["estimate"].to_numpy())
+    se = np.where(blank, np.nan, differences["se"].to_numpy())
     df = linearization.variable_df[variable]
     with np.errstate(divide="ignore", invalid="ignore"):
         p_value = intervals.t_p_value(np.where(se > 0, difference / se, np.nan), df)
     low, high = intervals.wald(difference, se, df, level)
-    out = rows[[*TABLE_COLUMNS_BEFORE_BY, *by_columns]].copy()
+    out = rows[[*label_columns, *by_columns]].copy()
     out["estimate"] = np.where(rows["_available"].to_numpy(), theta[index], np.nan)
-    out["reference"] = np.where(has_reference, theta[index] - contrast @ theta, np.nan)
+    out["reference"] = np.where(has_reference, reference_value, np.nan)
     out["difference"] = difference
     out["se"] = se
     out["ci_low"] = low
