@@ -61,9 +61,10 @@ from cbss_analysis.estimate.linearization import (
     survey_domains,
 )
 from cbss_analysis.estimate.ratios import ratio
+from cbss_analysis.estimate.ttests import ttest
 from cbss_analysis.survey import Survey
 
-__all__ = ["Linearization", "LinearizationRef", "compare", "contrast", "holm", "mean", "proportion", "ratio", "total"]
+__all__ = ["Linearization", "LinearizationRef", "compare", "contrast", "holm", "mean", "proportion", "ratio", "total", "ttest"]
 
 
 def mean(

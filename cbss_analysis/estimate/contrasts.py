@@ -145,9 +145,12 @@ def evaluate(
     return estimate, se, df, blank
 
 
-def contrast_variance(contrast: sparse.csr_matrix, linearization: Linearization, strata_present: np.ndarray) -> np.ndarray:
+def contrast_variance(
+    contrast: sparse.csr_matrix, linearization: Linearization, strata_present: np.ndarray | None
+) -> np.ndarray:
     """Variance of each row of ``contrast @ estimates`` (R ``svycontrast``); ``strata_present`` (rows x H)
-    are the strata of each row's design, for the ``"average"`` lonely-PSU rule."""
+    are the strata of each row's design, for the ``"average"`` lonely-PSU rule (None: the strata
+    where the row has influence values, R's domain design)."""
     theta = linearization.estimate
     influence = sparse.csr_matrix(
         (linearization.z, (linearization.column, linearization.psu)), shape=(theta.size, linearization.arrays.n_units)
