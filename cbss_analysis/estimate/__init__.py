@@ -60,11 +60,12 @@ from cbss_analysis.estimate.linearization import (
     linearize,
     survey_domains,
 )
+from cbss_analysis.estimate.quantiles import quantile
 from cbss_analysis.estimate.ratios import ratio
 from cbss_analysis.estimate.ttests import ttest
 from cbss_analysis.survey import Survey
 
-__all__ = ["Linearization", "LinearizationRef", "compare", "contrast", "holm", "mean", "proportion", "ratio", "total", "ttest"]
+__all__ = ["Linearization", "LinearizationRef", "compare", "contrast", "holm", "mean", "proportion", "quantile", "ratio", "total", "ttest"]
 
 
 def mean(
