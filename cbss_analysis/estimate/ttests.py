@@ -110,7 +110,12 @@ def ttest(
     else:
         code = np.where((domains.code >= 0) & (group_code >= 0), domains.code * 2 + group_code, -1)
         pairs = Domains(code, pd.DataFrame(index=pd.RangeIndex(2 * domains.count)))
-        by_group, linearization = linearize(columns, pairs, arrays, "mean", None)
+        # centred on the overall mean: the difference is unchanged, and less of it is lost to rounding
+        # when the two means are close (their influence values do not depend on the centre)
+        used = ~np.isnan(values) & (code >= 0)
+        centre = float(np.sum(values[used] * arrays.weight[used]) / np.sum(arrays.weight[used])) if used.any() else 0.0
+        centred = AnalysisColumns([name], [None], [values - centre])
+        by_group, linearization = linearize(centred, pairs, arrays, "mean", None)
         n_group = by_group["n"].to_numpy().reshape(-1, 2)
         count = domains.count
         matrix = sparse.csr_matrix(
