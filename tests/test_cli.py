@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import BAD_INPUTS, MINI_CODEBOOK
+from tests.conftest import BAD_INPUTS, MINI_CODEBOOK
 
 from cbss_analysis.cli import main
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MINI_CODEBOOK
+from tests.conftest import MINI_CODEBOOK
 
 from cbss_analysis.errors import CodebookError
 from cbss_analysis.survey.codebook import load_codebook, rule_variables

@@ -161,6 +161,16 @@ class Survey:
         """Rows of :attr:`data` in the survey's subset, shape (len(data),); all True without a subset."""
         return np.ones(len(self.data), dtype=bool) if self._subset is None else self._subset.copy()
 
+    @property
+    def degrees_of_freedom(self) -> int:
+        """Design degrees of freedom: PSUs minus strata among the rows of the survey (of its subset) with a
+        nonzero weight, R ``degf(design)``."""
+        rows = self.analysed_rows()
+        if rows is None:
+            return self._arrays.degrees_of_freedom
+        arrays = self._arrays
+        return int(np.unique(arrays.psu[rows]).size - np.unique(arrays.stratum[rows]).size)
+
     def analysed_rows(self) -> np.ndarray | None:
         """Rows that can belong to a domain: in the subset and with a nonzero weight (None: every row).
 
