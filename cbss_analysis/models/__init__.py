@@ -157,7 +157,7 @@ def _regression(
     complete = frame.notna().all(axis=1).to_numpy()
     analysed = survey.analysed_rows()
     if analysed is not None:
-        complete &= analysed
+        complete = complete & analysed
     if not complete.any():
         raise EstimationError(
             f"formula {formula!r}: no respondent has a value on every model variable ({', '.join(frame.columns)})"
