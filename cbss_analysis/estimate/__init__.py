@@ -1,28 +1,37 @@
-"""Design-based estimates: means, proportions and totals by domain, and comparisons between domains.
+"""Design-based estimates: means, proportions, totals, ratios and quantiles by domain, t tests, contrasts.
 
 >>> from cbss_analysis import estimate, load_survey
 >>> survey = load_survey()                                               # doctest: +SKIP
 >>> t = estimate.proportion(survey, "cyberbullied", by=["state", "sex"])  # doctest: +SKIP
 >>> estimate.compare(t, reference="regional")                             # doctest: +SKIP
+>>> estimate.quantile(survey.subset('sex == "Girl"'), "age", by="state")  # doctest: +SKIP
 
-The engine reproduces R ``survey`` (``svymean``, ``svytotal``, ``svyby``, ``svyciprop``,
-``svycontrast``) to 1e-8 relative; ``tests/reference/estimates.R`` computes the reference values.
+The engine reproduces R ``survey`` 4.1 (``svymean``, ``svytotal``, ``svyratio``,
+``svyquantile``, ``svyttest``, ``svyby``, ``svyciprop``, ``svycontrast``, ``subset``) to 1e-8
+relative; ``tests/reference/estimates.R`` and ``tests/reference/verbs.R`` compute the reference
+values. The verbs: :func:`mean`, :func:`proportion`, :func:`total`, :func:`ratio` (these four keep
+their linearisation, for :func:`contrast` and :func:`compare`), :func:`quantile`, :func:`ttest`.
 
 Conventions, each as in R:
 
 - **Variance**: Taylor linearisation, strata, PSUs drawn with replacement at the first stage
-  (ultimate clusters), fpc at the first stage, lonely PSUs by ``Design.lonely_psu``
-  (see :mod:`cbss_analysis._engine.variance`).
+  (ultimate clusters), fpc at the first stage, lonely PSUs by ``Design.lonely_psu``; a two-stage
+  design with fpc adds R's second-stage term (see :mod:`cbss_analysis._engine.variance`).
 - **Domains** are subpopulations: a row outside a domain keeps its stratum and PSU and
   contributes zero (what ``svyby`` does: the domain design drops rows but keeps each
-  stratum's PSU count of the full design).
+  stratum's PSU count of the full design). A :meth:`~cbss_analysis.survey.Survey.subset` is
+  one more such restriction, intersected with every domain (R ``subset(design, ...)``); the
+  ``by`` domains are those observed in the subset.
+- **Zero weights**: such rows stay in the design (PSU counts, fpc) and contribute nothing; they
+  do not count in ``n`` (so not towards ``min_n``) nor in the df, and a domain of zero-weight
+  rows only is no domain (R ``svyby`` drops it).
 - **Missing values**: a row whose value is missing is out of that variable's domain (R:
   ``svyby(~y, ~by, subset(design, !is.na(y)), ...)``). Rows with a missing ``by`` value
   belong to no domain but stay in the design.
 - **Degrees of freedom** of a domain: PSUs with domain members minus strata with domain
   members (``degf()`` of the domain design, as ``svyciprop`` uses inside ``svyby``).
-- **Intervals**: means and totals use ``estimate -/+ t_df * se`` (R ``confint(stat, df =
-  degf(domain design))``; R's default without ``df`` would be normal); proportions use
+- **Intervals**: means, totals and ratios use ``estimate -/+ t_df * se`` (R ``confint(stat,
+  df = degf(domain design))``; R's default without ``df`` would be normal); proportions use
   :func:`cbss_analysis._engine.intervals.proportion_interval`.
 - **Design effect** ``deff=True`` is against simple random sampling *with* replacement of the
   domain's ``n`` respondents, R ``svymean(..., deff = "replace")``; ``deff="wor"`` uses the
@@ -242,8 +251,8 @@ def compare(
     - any value of the ``by`` column (e.g. ``"EE"``): that domain's estimate (its own row is
       left out of the result).
 
-    The difference ``sum_d c_d theta_d`` is a linear contrast of domain estimates of one design;
-    its variance is computed from the stored per-PSU influence totals, so it includes the
+    The difference ``sum_d c_d theta_d`` is a linear contrast of domain estimates of one design,
+    computed by :func:`contrast`; its variance comes from the stored per-PSU influence totals, so it includes the
     covariance between domains (R ``svycontrast(svyby(..., covmat = TRUE), c)``; on R's
     ``apiclus1``, E minus H has SE 30.03 with it and 44.11 without). p-values are two-sided
     from Student t with the design df of the variable (PSUs minus strata among respondents with a
@@ -253,8 +262,8 @@ def compare(
     Parameters
     ----------
     table : pandas.DataFrame
-        A table returned by :func:`mean`, :func:`proportion` or :func:`total` (rows may be
-        filtered or reordered) with ``by`` among its by columns.
+        A table returned by :func:`mean`, :func:`proportion`, :func:`total` or :func:`ratio`
+        (rows may be filtered or reordered) with ``by`` among its by columns.
     reference : str
         ``"regional"``, ``"regional_weighted"`` or a value of the ``by`` column.
     by : str
@@ -268,8 +277,8 @@ def compare(
     -------
     pandas.DataFrame
         ``variable, level, <by columns>, estimate, reference, difference, se, ci_low, ci_high,
-        p_value, p_holm, n, suppressed, df``. A suppressed row stays suppressed (NaN
-        difference), and a suppressed domain is left out of the regional mean.
+        p_value, p_holm, n, suppressed, df`` (no ``level`` for a ratio table). A suppressed row
+        stays suppressed (NaN difference), and a suppressed domain is left out of the regional mean.
 
     Raises
     ------
