@@ -113,19 +113,16 @@ class AnalysisColumns:
     denominators: list[np.ndarray] | None = None
 
 
-RESULT_COLUMNS = frozenset({
-    *TABLE_COLUMNS_BEFORE_BY, *TABLE_COLUMNS_AFTER_BY, "numerator", "denominator", "quantile", "group", "contrast",
-    "difference", "t", "p_value",
-})
-"""Names of result columns of the estimators: a ``by`` column may not have one of them."""
-
-
-def by_names(survey: Survey, by: str | Sequence[str] | None, function: str) -> list[str]:
-    """The ``by`` argument as a list of columns of the survey, none named like a result column."""
+def by_names(
+    survey: Survey, by: str | Sequence[str] | None, function: str, result_columns: Sequence[str] = ()
+) -> list[str]:
+    """The ``by`` argument as a list of columns of the survey, none named like a column of the result
+    (those of :func:`linearize`'s tables and ``result_columns``)."""
+    reserved = {*TABLE_COLUMNS_BEFORE_BY, *TABLE_COLUMNS_AFTER_BY, *result_columns}
     by_columns = checks.names(by, "by", function)
     for column in by_columns:
         checks.column(column, survey.data.columns, function)
-        if column in RESULT_COLUMNS:
+        if column in reserved:
             raise EstimationError(checks.problem(function, "by", column, "has the name of a result column; rename it"))
     return by_columns
 

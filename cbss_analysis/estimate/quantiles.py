@@ -100,7 +100,7 @@ def quantile(
     names = checks.names(variables, "variables", "quantile")
     if not names:
         raise EstimationError("quantile: no variables given")
-    by_columns = by_names(survey, by, "quantile")
+    by_columns = by_names(survey, by, "quantile", ("quantile",))
     domains = survey_domains(survey, by_columns)
     arrays = survey.design_arrays()
     n_domains, n_probabilities = domains.count, probabilities.size

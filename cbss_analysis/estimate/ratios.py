@@ -83,7 +83,7 @@ def ratio(
     denominators = checks.names(denominator, "denominator", "ratio")
     if not numerators or not denominators:
         raise EstimationError(f"ratio: {'numerator' if not numerators else 'denominator'} is empty; name a numeric variable")
-    by_columns = by_names(survey, by, "ratio")
+    by_columns = by_names(survey, by, "ratio", ("numerator", "denominator"))
     top = {name: numeric_values(survey, name) for name in dict.fromkeys([*numerators, *denominators])}
     pairs = [(y, x) for y in numerators for x in denominators]
     columns = AnalysisColumns(

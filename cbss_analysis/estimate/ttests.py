@@ -87,7 +87,7 @@ def ttest(
     if len(names) != 1:
         raise EstimationError(checks.problem("ttest", "variable", variable, "must name one numeric variable"))
     name = names[0]
-    by_columns = by_names(survey, by, "ttest")
+    by_columns = by_names(survey, by, "ttest", ("group", "contrast", *TTEST_COLUMNS_AFTER_BY))
     values = numeric_values(survey, name)
     arrays = survey.design_arrays()
     if group is None:
