@@ -63,7 +63,7 @@ def selection_mask(data: pd.DataFrame, where: object, function: str = "subset") 
         if not where.index.equals(data.index):
             raise EstimationError(problem(function, "where", "<Series>", "is not aligned with survey.data (its index differs); "
                                                                         "build it from survey.data, e.g. survey.data['age'] >= 13"))
-        return _boolean(where, function), str(where.name) if where.name is not None else "<boolean Series>"
+        return _boolean(where, function), "<boolean Series>"
     if isinstance(where, np.ndarray):
         if where.shape != (len(data),):
             raise EstimationError(problem(function, "where", f"<array of shape {where.shape}>",
