@@ -123,7 +123,7 @@ def alpha(
     complete = np.isfinite(values).all(axis=1)
     label = ", ".join(items)
     rows = []
-    for key, members in domain_rows(survey.data, by_columns):
+    for key, members in domain_rows(survey.data, by_columns, survey.analysed_rows()):
         rows_in = members[complete[members]]
         n = int(rows_in.size)
         value = _alpha(values[rows_in], weight[rows_in]) if n >= max(min_n, 2) else np.nan

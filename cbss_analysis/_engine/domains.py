@@ -4,6 +4,10 @@
 domains in one pass of group sums (:mod:`cbss_analysis.estimate`); :func:`domain_rows` gives each
 domain's rows, for analyses fitted one domain at a time (models, scale reliability), with the rows
 outside kept in the design at zero weight. Rows with a missing ``by`` value belong to no domain.
+
+Both take ``rows``, the rows that can belong to a domain at all (the survey's subset); the
+domains are the combinations observed among the rows that count (``Survey.analysed_rows()``:
+in the subset with a nonzero weight), as R's ``svyby`` on ``subset(design, ...)`` finds them.
 """
 
 from __future__ import annotations
@@ -17,15 +21,20 @@ from cbss_analysis._engine.variance import group_index
 from cbss_analysis.errors import EstimationError
 
 
-def domain_rows(data: pd.DataFrame, by_columns: list[str]) -> list[tuple[tuple, np.ndarray]]:
+def domain_rows(
+    data: pd.DataFrame, by_columns: list[str], rows: np.ndarray | None = None
+) -> list[tuple[tuple, np.ndarray]]:
     """Each domain's key and row positions, in sorted key order; one domain of all rows without ``by``.
 
-    Rows with a missing ``by`` value belong to no domain.
+    Rows with a missing ``by`` value, and rows outside ``rows`` (a bool mask; None: all), belong
+    to no domain.
     """
+    positions = np.arange(len(data)) if rows is None else np.flatnonzero(rows)
     if not by_columns:
-        return [((), np.arange(len(data)))]
-    groups = data[by_columns].groupby(by_columns, observed=True, sort=True, dropna=True).indices
-    return [((key,) if len(by_columns) == 1 else tuple(key), np.asarray(rows)) for key, rows in groups.items()]
+        return [((), positions)]
+    frame = data[by_columns] if rows is None else data[by_columns].iloc[positions]
+    groups = frame.groupby(by_columns, observed=True, sort=True, dropna=True).indices
+    return [((key,) if len(by_columns) == 1 else tuple(key), positions[np.asarray(members)]) for key, members in groups.items()]
 
 
 @dataclass(frozen=True)
@@ -40,10 +49,19 @@ class Domains:
         return len(self.table)
 
 
-def domain_codes(data: pd.DataFrame, by_columns: list[str]) -> Domains:
-    """Code every row by its combination of by values; the observed combinations, in order."""
+def domain_codes(
+    data: pd.DataFrame, by_columns: list[str], rows: np.ndarray | None = None, observed: np.ndarray | None = None
+) -> Domains:
+    """Code every row by its combination of by values; the combinations observed among ``observed``, in order.
+
+    ``rows`` (bool mask, None: all rows) are the rows that can belong to a domain; the others get
+    -1. ``observed`` (None: ``rows``) are the rows whose combinations make the domains: a row of
+    ``rows`` whose combination is not observed gets -1 (a zero-weight row keeps the code of its
+    domain, so it counts in R's ``nrow(design)``, but a group of zero-weight rows is no domain).
+    """
     if not by_columns:
-        return Domains(np.zeros(len(data), dtype=np.int64), pd.DataFrame(index=pd.RangeIndex(1)))
+        code = np.zeros(len(data), dtype=np.int64) if rows is None else np.where(rows, 0, -1).astype(np.int64)
+        return Domains(code, pd.DataFrame(index=pd.RangeIndex(1)))
     codes, uniques = [], []
     for name in by_columns:
         column = data[name]
@@ -62,11 +80,18 @@ def domain_codes(data: pd.DataFrame, by_columns: list[str]) -> Domains:
     for code, size in zip(codes, sizes, strict=True):
         key = key * size + code
         missing |= code < 0
-    valid = ~missing
-    group, observed = group_index(key[valid], int(np.prod(sizes, dtype=np.int64)))
+    valid = ~missing if rows is None else ~missing & rows
     domain = np.full(len(data), -1, dtype=np.int64)
-    domain[valid] = group
-    parts = np.unravel_index(observed, sizes)
+    size = int(np.prod(sizes, dtype=np.int64))
+    if observed is None:
+        domain[valid], combinations = group_index(key[valid], size)
+    else:
+        _, combinations = group_index(key[valid & observed], size)
+        position = np.searchsorted(combinations, key[valid])
+        found = position < combinations.size
+        found[found] = combinations[position[found]] == key[valid][found]
+        domain[valid] = np.where(found, position, -1)
+    parts = np.unravel_index(combinations, sizes)
     table = {}
     for name, unique, part in zip(by_columns, uniques, parts, strict=True):
         if isinstance(unique, pd.CategoricalDtype):

@@ -109,3 +109,29 @@ def column(name: Any, available: Iterable[str], function: str, argument: str = "
         hint = suggestion(name, pool) if isinstance(name, str) else ""
         raise error(problem(function, argument, name, f"is not a column of the survey{hint} (list them with {where_listed})"))
     return name
+
+
+def choice(value: Any, options: Sequence[str], argument: str, function: str,
+           error: type[CbssError] = EstimationError) -> str:
+    """One of ``options`` (a string), else one line listing them."""
+    if not isinstance(value, str) or value not in options:
+        raise error(problem(function, argument, value, f"is not one of {', '.join(map(repr, options))}"))
+    return value
+
+
+def probabilities(value: Any, argument: str, function: str, error: type[CbssError] = EstimationError) -> list[float]:
+    """A probability strictly between 0 and 1, or a non-empty list of them (repeats dropped), as floats."""
+    values = [value] if not isinstance(value, Iterable) or isinstance(value, str) else list(value)
+    if not values:
+        raise error(problem(function, argument, value, "is empty; give a probability between 0 and 1, e.g. 0.5"))
+    for item in values:
+        number = not isinstance(item, bool) and (isinstance(item, (int, float)) or _is_numpy_number(item))
+        if not number or not math.isfinite(float(item)) or not 0 < float(item) < 1:
+            raise error(problem(function, argument, item, "must be a probability strictly between 0 and 1, e.g. 0.5"))
+    return list(dict.fromkeys(float(v) for v in values))
+
+
+def _is_numpy_number(value: Any) -> bool:
+    import numpy as np
+
+    return isinstance(value, (np.integer, np.floating))

@@ -1,28 +1,37 @@
-"""Design-based estimates: means, proportions and totals by domain, and comparisons between domains.
+"""Design-based estimates: means, proportions, totals, ratios and quantiles by domain, t tests, contrasts.
 
 >>> from cbss_analysis import estimate, load_survey
 >>> survey = load_survey()                                               # doctest: +SKIP
 >>> t = estimate.proportion(survey, "cyberbullied", by=["state", "sex"])  # doctest: +SKIP
 >>> estimate.compare(t, reference="regional")                             # doctest: +SKIP
+>>> estimate.quantile(survey.subset('sex == "Girl"'), "age", by="state")  # doctest: +SKIP
 
-The engine reproduces R ``survey`` (``svymean``, ``svytotal``, ``svyby``, ``svyciprop``,
-``svycontrast``) to 1e-8 relative; ``tests/reference/estimates.R`` computes the reference values.
+The engine reproduces R ``survey`` 4.1 (``svymean``, ``svytotal``, ``svyratio``,
+``svyquantile``, ``svyttest``, ``svyby``, ``svyciprop``, ``svycontrast``, ``subset``) to 1e-8
+relative; ``tests/reference/estimates.R`` and ``tests/reference/verbs.R`` compute the reference
+values. The verbs: :func:`mean`, :func:`proportion`, :func:`total`, :func:`ratio` (these four keep
+their linearisation, for :func:`contrast` and :func:`compare`), :func:`quantile`, :func:`ttest`.
 
 Conventions, each as in R:
 
 - **Variance**: Taylor linearisation, strata, PSUs drawn with replacement at the first stage
-  (ultimate clusters), fpc at the first stage, lonely PSUs by ``Design.lonely_psu``
-  (see :mod:`cbss_analysis._engine.variance`).
+  (ultimate clusters), fpc at the first stage, lonely PSUs by ``Design.lonely_psu``; a two-stage
+  design with fpc adds R's second-stage term (see :mod:`cbss_analysis._engine.variance`).
 - **Domains** are subpopulations: a row outside a domain keeps its stratum and PSU and
   contributes zero (what ``svyby`` does: the domain design drops rows but keeps each
-  stratum's PSU count of the full design).
+  stratum's PSU count of the full design). A :meth:`~cbss_analysis.survey.Survey.subset` is
+  one more such restriction, intersected with every domain (R ``subset(design, ...)``); the
+  ``by`` domains are those observed in the subset.
+- **Zero weights**: such rows stay in the design (PSU counts, fpc) and contribute nothing; they
+  do not count in ``n`` (so not towards ``min_n``) nor in the df, and a domain of zero-weight
+  rows only is no domain (R ``svyby`` drops it).
 - **Missing values**: a row whose value is missing is out of that variable's domain (R:
   ``svyby(~y, ~by, subset(design, !is.na(y)), ...)``). Rows with a missing ``by`` value
   belong to no domain but stay in the design.
 - **Degrees of freedom** of a domain: PSUs with domain members minus strata with domain
   members (``degf()`` of the domain design, as ``svyciprop`` uses inside ``svyby``).
-- **Intervals**: means and totals use ``estimate -/+ t_df * se`` (R ``confint(stat, df =
-  degf(domain design))``; R's default without ``df`` would be normal); proportions use
+- **Intervals**: means, totals and ratios use ``estimate -/+ t_df * se`` (R ``confint(stat,
+  df = degf(domain design))``; R's default without ``df`` would be normal); proportions use
   :func:`cbss_analysis._engine.intervals.proportion_interval`.
 - **Design effect** ``deff=True`` is against simple random sampling *with* replacement of the
   domain's ``n`` respondents, R ``svymean(..., deff = "replace")``; ``deff="wor"`` uses the
@@ -40,13 +49,13 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine import intervals
-from cbss_analysis._engine.domains import domain_codes
 from cbss_analysis._engine.intervals import holm
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.disclosure import suppress
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
+from cbss_analysis.estimate.contrasts import contrast
 from cbss_analysis.estimate.linearization import (
     ESTIMATE_INDEX,
     LINEARIZATION_ATTR,
@@ -55,12 +64,17 @@ from cbss_analysis.estimate.linearization import (
     Linearization,
     LinearizationRef,
     analysis_columns,
+    by_names,
     deff_reference,
     linearize,
+    survey_domains,
 )
+from cbss_analysis.estimate.quantiles import quantile
+from cbss_analysis.estimate.ratios import ratio
+from cbss_analysis.estimate.ttests import ttest
 from cbss_analysis.survey import Survey
 
-__all__ = ["Linearization", "LinearizationRef", "compare", "holm", "mean", "proportion", "total"]
+__all__ = ["Linearization", "LinearizationRef", "compare", "contrast", "holm", "mean", "proportion", "quantile", "ratio", "total", "ttest"]
 
 
 def mean(
@@ -191,18 +205,15 @@ def _estimate(
     names = checks.names(variables, "variables", kind)
     if not names:
         raise EstimationError(f"{kind}: no variables given")
-    by_columns = checks.names(by, "by", kind)
-    for column in by_columns:
-        checks.column(column, survey.data.columns, kind)
-        if column in (*TABLE_COLUMNS_BEFORE_BY, *TABLE_COLUMNS_AFTER_BY):
-            raise EstimationError(f"{kind}: by column {column!r} has the name of a result column; rename it")
+    by_columns = by_names(survey, by, kind)
     columns = analysis_columns(survey, names, kind)
-    domains = domain_codes(survey.data, by_columns)
+    domains = survey_domains(survey, by_columns)
     arrays = survey.design_arrays()
     table, linearization = linearize(columns, domains, arrays, kind, reference)
     if kind == "proportion":
         low, high = intervals.proportion_interval(
-            ci, table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(), table["n"].to_numpy(), level
+            ci, table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
+            table["_n_rows"].to_numpy(), level,
         )
     else:
         low, high = intervals.wald(table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(), level)
@@ -240,8 +251,8 @@ def compare(
     - any value of the ``by`` column (e.g. ``"EE"``): that domain's estimate (its own row is
       left out of the result).
 
-    The difference ``sum_d c_d theta_d`` is a linear contrast of domain estimates of one design;
-    its variance is computed from the stored per-PSU influence totals, so it includes the
+    The difference ``sum_d c_d theta_d`` is a linear contrast of domain estimates of one design,
+    computed by :func:`contrast`; its variance comes from the stored per-PSU influence totals, so it includes the
     covariance between domains (R ``svycontrast(svyby(..., covmat = TRUE), c)``; on R's
     ``apiclus1``, E minus H has SE 30.03 with it and 44.11 without). p-values are two-sided
     from Student t with the design df of the variable (PSUs minus strata among respondents with a
@@ -251,8 +262,8 @@ def compare(
     Parameters
     ----------
     table : pandas.DataFrame
-        A table returned by :func:`mean`, :func:`proportion` or :func:`total` (rows may be
-        filtered or reordered) with ``by`` among its by columns.
+        A table returned by :func:`mean`, :func:`proportion`, :func:`total` or :func:`ratio`
+        (rows may be filtered or reordered) with ``by`` among its by columns.
     reference : str
         ``"regional"``, ``"regional_weighted"`` or a value of the ``by`` column.
     by : str
@@ -266,8 +277,8 @@ def compare(
     -------
     pandas.DataFrame
         ``variable, level, <by columns>, estimate, reference, difference, se, ci_low, ci_high,
-        p_value, p_holm, n, suppressed, df``. A suppressed row stays suppressed (NaN
-        difference), and a suppressed domain is left out of the regional mean.
+        p_value, p_holm, n, suppressed, df`` (no ``level`` for a ratio table). A suppressed row
+        stays suppressed (NaN difference), and a suppressed domain is left out of the regional mean.
 
     Raises
     ------
@@ -275,34 +286,33 @@ def compare(
         The table carries no linearisation (not made by this module), ``by`` is not one of its
         by columns, the reference value is unknown, or ``level`` is outside (0, 1).
     """
-    ref = table.attrs.get(LINEARIZATION_ATTR)
-    if not isinstance(ref, LinearizationRef):
-        raise EstimationError("compare: the table has no design information; pass a table from estimate.mean/proportion/total")
-    linearization = ref.linearization
-    by_columns = [c for c in linearization.keys.columns if c not in (*TABLE_COLUMNS_BEFORE_BY, ESTIMATE_INDEX)]
+    linearization = contrasts.table_linearization(table, "compare")
+    label_columns = [c for c in TABLE_COLUMNS_BEFORE_BY if c in linearization.keys.columns]
+    by_columns = [c for c in linearization.keys.columns if c not in (*label_columns, ESTIMATE_INDEX)]
     if by not in by_columns:
         raise EstimationError(f"compare: by={by!r} is not a by column of the table (by columns: {by_columns})")
     level = checks.level(table.attrs.get("level", checks.DEFAULT_LEVEL) if level is None else level, "compare")
-    rows = contrasts.matched_rows(table, linearization, by_columns)
-    group_columns = ["variable", "level", *[c for c in by_columns if c != by]]
+    rows = contrasts.matched_rows(table, linearization, "compare")
+    group_columns = [*label_columns, *[c for c in by_columns if c != by]]
     rows["_group"] = rows.groupby(group_columns, dropna=False, sort=False, observed=True).ngroup().to_numpy()
     rows["_weight"] = contrasts.reference_weights(rows, reference, by, population)
     index = rows[ESTIMATE_INDEX].to_numpy()
     theta = linearization.estimate
-    contrast = contrasts.contrast_matrix(rows, theta.size)
+    differences = contrast(table, contrasts.contrast_matrix(rows), level=level)
     variable = linearization.variable_index[index]
-    var = contrasts.contrast_variance(contrast, linearization, variable)
+    weighted = pd.Series(np.where(rows["_weight"].to_numpy() > 0, rows["_weight"].to_numpy() * theta[index], 0.0))
+    reference_value = weighted.groupby(rows["_group"].to_numpy()).transform("sum").to_numpy()
     has_reference = rows.groupby("_group")["_weight"].transform("sum").to_numpy() > 0
     blank = ~rows["_available"].to_numpy() | ~has_reference
-    difference = np.where(blank, np.nan, contrast @ theta)
-    se = np.where(blank, np.nan, np.sqrt(var))
+    difference = np.where(blank, np.nan, differences["estimate"].to_numpy())
+    se = np.where(blank, np.nan, differences["se"].to_numpy())
     df = linearization.variable_df[variable]
     with np.errstate(divide="ignore", invalid="ignore"):
         p_value = intervals.t_p_value(np.where(se > 0, difference / se, np.nan), df)
     low, high = intervals.wald(difference, se, df, level)
-    out = rows[[*TABLE_COLUMNS_BEFORE_BY, *by_columns]].copy()
+    out = rows[[*label_columns, *by_columns]].copy()
     out["estimate"] = np.where(rows["_available"].to_numpy(), theta[index], np.nan)
-    out["reference"] = np.where(has_reference, theta[index] - contrast @ theta, np.nan)
+    out["reference"] = np.where(has_reference, reference_value, np.nan)
     out["difference"] = difference
     out["se"] = se
     out["ci_low"] = low

@@ -1,22 +1,32 @@
-"""Taylor linearisation of means, proportions and totals: every variable and domain in one pass.
+"""Taylor linearisation of means, proportions, totals and ratios: every variable and domain in one pass.
 
 :func:`linearize` turns analysis columns and domain codes into estimates, standard errors, counts,
 degrees of freedom and design effects, and keeps the per-PSU influence totals behind them (a
 :class:`Linearization`) so that any linear combination of the estimates gets its design-based
 variance later (:mod:`cbss_analysis.estimate.contrasts`). The conventions are those of R ``survey``;
 see :mod:`cbss_analysis.estimate`.
+
+Subsets and zero weights: :func:`analysis_columns` blanks the values of rows outside the survey's
+subset (they leave every domain but keep their PSU), and :func:`survey_domains` finds the
+domains among the subset's rows with a nonzero weight. ``n`` counts the respondents with a
+nonzero weight (zero-weight rows contribute nothing, so they do not count towards ``min_n``);
+the df counts only PSUs with such respondents (R ``degf()``); the Korn-Graubard interval uses
+R's ``nrow(design)``, which counts zero-weight rows too (column ``_n_rows`` of the table that
+:func:`linearize` returns).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine import variance
-from cbss_analysis._engine.domains import Domains
+from cbss_analysis._engine.domains import Domains, domain_codes
+from cbss_analysis.common import checks
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import DesignArrays, Survey
 
@@ -38,9 +48,11 @@ class Linearization:
     arrays : DesignArrays
         The design of the survey.
     keys : pandas.DataFrame
-        ``variable``, ``level``, the by columns and the estimate index of every row.
+        The columns that identify a row of the table (``variable``, ``level`` for means; only
+        ``variable`` for ratios), the by columns, and the estimate index of every row.
     column, psu, z : ndarray
-        Sparse influence matrix: estimate index, PSU code and PSU total of the influence values.
+        Sparse influence matrix: estimate index, unit code (``DesignArrays.unit``: the PSU, or the
+        second-stage unit of a two-stage design) and unit total of the influence values.
     estimate : ndarray
         Unsuppressed estimates, by estimate index.
     variable_index : ndarray
@@ -90,21 +102,53 @@ class LinearizationRef(str):
 
 @dataclass(frozen=True)
 class AnalysisColumns:
-    """One float column per variable or category (NaN = missing), with its variable name and level."""
+    """One float column per variable or category (NaN = missing), with its variable name and level.
+
+    ``denominators`` (ratios only) holds the denominator column of each numerator.
+    """
 
     variable: list[str]
     level: list[str | None]
     values: list[np.ndarray]
+    denominators: list[np.ndarray] | None = None
+
+
+def by_names(
+    survey: Survey, by: str | Sequence[str] | None, function: str, result_columns: Sequence[str] = ()
+) -> list[str]:
+    """The ``by`` argument as a list of columns of the survey, none named like a column of the result
+    (those of :func:`linearize`'s tables and ``result_columns``)."""
+    reserved = {*TABLE_COLUMNS_BEFORE_BY, *TABLE_COLUMNS_AFTER_BY, *result_columns}
+    by_columns = checks.names(by, "by", function)
+    for column in by_columns:
+        checks.column(column, survey.data.columns, function)
+        if column in reserved:
+            raise EstimationError(checks.problem(function, "by", column, "has the name of a result column; rename it"))
+    return by_columns
+
+
+def survey_domains(survey: Survey, by_columns: list[str]) -> Domains:
+    """The domains of ``by_columns`` within the survey's subset (observed among nonzero-weight rows)."""
+    return domain_codes(survey.data, by_columns, rows=survey.subset_mask, observed=survey.analysed_rows())
+
+
+def numeric_values(survey: Survey, name: str) -> np.ndarray:
+    """Float values of a numeric column or indicator, NaN outside the survey's subset."""
+    values = survey.values(name).to_numpy(dtype=np.float64, na_value=np.nan)
+    mask = survey.subset_mask
+    return values if mask is None else np.where(mask, values, np.nan)
 
 
 def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisColumns:
-    """One float column per variable, or per category of a categorical variable (NaN = missing)."""
+    """One float column per variable, or per category of a categorical variable (NaN = missing or
+    outside the survey's subset)."""
     out = AnalysisColumns([], [], [])
+    mask = survey.subset_mask
     for name in names:
         column = survey.data[name] if name in survey.data.columns else None
         if column is not None and isinstance(column.dtype, pd.CategoricalDtype):
             codes = column.cat.codes.to_numpy()
-            missing = codes < 0
+            missing = codes < 0 if mask is None else (codes < 0) | ~mask
             for i, label in enumerate(column.cat.categories):
                 values = (codes == i).astype(np.float64)
                 values[missing] = np.nan
@@ -112,7 +156,7 @@ def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisCol
                 out.level.append(str(label))
                 out.values.append(values)
             continue
-        values = survey.values(name).to_numpy(dtype=np.float64, na_value=np.nan)
+        values = numeric_values(survey, name)
         if kind == "proportion":
             bad = ~np.isnan(values) & (values != 0.0) & (values != 1.0)
             if bad.any():
@@ -136,56 +180,89 @@ def deff_reference(deff: bool | str) -> str | None:
 def linearize(
     columns: AnalysisColumns, domains: Domains, arrays: DesignArrays, kind: str, deff_reference: str | None
 ) -> tuple[pd.DataFrame, Linearization]:
-    """Estimates, SEs, counts, df and deff of every (variable column, domain) in one pass of group sums."""
+    """Estimates, SEs, counts, df and deff of every (variable column, domain) in one pass of group sums.
+
+    ``kind`` is ``"mean"``, ``"proportion"``, ``"total"`` or ``"ratio"`` (R ``svyratio``:
+    ``sum w y / sum w x`` with influence values ``w (y - R x) / sum w x``; ``columns.denominators``
+    holds the ``x``; a row counts when both values are present).
+    """
     n_domains = domains.count
-    n_psus = arrays.n_psus
+    n_units = arrays.n_units
+    unit = arrays.unit
     in_domain = domains.code >= 0
     domain = np.where(in_domain, domains.code, n_domains)
     cell_of_row = np.full(domain.size, -1, dtype=np.int64)
     cell_of_row[in_domain], cell_keys = variance.group_index(
-        domains.code[in_domain] * n_psus + arrays.psu[in_domain], n_domains * n_psus
+        domains.code[in_domain] * n_units + unit[in_domain], n_domains * n_units
     )
     n_cells = cell_keys.size
     cell_of_row[~in_domain] = n_cells
-    cell_domain, cell_psu = cell_keys // n_psus, cell_keys % n_psus
+    cell_domain, cell_unit = cell_keys // n_units, cell_keys % n_units
     weight = arrays.weight
+    positive = arrays.positive if arrays.zero_weights else None
 
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("estimate", "n", "n_weighted", "ss", "column", "psu", "z")}
+    names = ("estimate", "n", "n_rows", "n_weighted", "ss", "column", "psu", "z", "df_column", "df_psu")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
     strata_present = np.zeros((len(columns.values), arrays.n_strata), dtype=bool)
     variable_df = np.zeros(len(columns.values), dtype=np.int64)
     for j, values in enumerate(columns.values):
         valid = ~np.isnan(values)
+        denominator = columns.denominators[j] if columns.denominators is not None else None
+        if denominator is not None:
+            valid &= ~np.isnan(denominator)
+        counted = valid if positive is None else valid & positive
         w = np.where(valid, weight, 0.0)
         x = np.where(valid, values, 0.0)
         n_weighted = np.bincount(domain, weights=w, minlength=n_domains + 1)
         wx = w * x
         sum_wx = np.bincount(domain, weights=wx, minlength=n_domains + 1)
-        n = np.bincount(domain, weights=valid, minlength=n_domains + 1)
-        safe_weight = np.where(n_weighted > 0, n_weighted, 1.0)
-        domain_mean = np.where(n_weighted > 0, sum_wx / safe_weight, 0.0)
-        centred = x - domain_mean[domain]
-        w_centred = w * centred
-        ss = np.bincount(domain, weights=w_centred * centred, minlength=n_domains + 1)
-        if kind == "total":
-            z = np.bincount(cell_of_row, weights=wx, minlength=n_cells + 1)[:n_cells]
+        n = np.bincount(domain, weights=counted, minlength=n_domains + 1)
+        n_rows = n if positive is None else np.bincount(domain, weights=valid, minlength=n_domains + 1)
+        if kind == "ratio":
+            wd = w * np.where(valid, denominator, 0.0)
+            sum_wd = np.bincount(domain, weights=wd, minlength=n_domains + 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                estimate = sum_wx / sum_wd
+                residual = wx - np.where(n > 0, estimate, 0.0)[domain] * wd
+                z = np.bincount(cell_of_row, weights=residual, minlength=n_cells + 1)[:n_cells] / sum_wd[cell_domain]
+            ss = np.full(n_domains + 1, np.nan)
         else:
-            z = np.bincount(cell_of_row, weights=w_centred, minlength=n_cells + 1)[:n_cells] / safe_weight[cell_domain]
+            safe_weight = np.where(n_weighted > 0, n_weighted, 1.0)
+            domain_mean = np.where(n_weighted > 0, sum_wx / safe_weight, 0.0)
+            centred = x - domain_mean[domain]
+            w_centred = w * centred
+            ss = np.bincount(domain, weights=w_centred * centred, minlength=n_domains + 1)
+            if kind == "total":
+                z = np.bincount(cell_of_row, weights=wx, minlength=n_cells + 1)[:n_cells]
+            else:
+                z = np.bincount(cell_of_row, weights=w_centred, minlength=n_cells + 1)[:n_cells] / safe_weight[cell_domain]
+            estimate = sum_wx if kind == "total" else domain_mean
         has_rows = np.bincount(cell_of_row, weights=valid, minlength=n_cells + 1)[:n_cells] > 0
-        psu_present = np.bincount(arrays.psu, weights=valid, minlength=n_psus) > 0
+        psu_present = np.bincount(arrays.psu, weights=valid, minlength=arrays.n_psus) > 0
         strata_present[j, arrays.psu_stratum[psu_present]] = True
-        variable_df[j] = psu_present.sum() - strata_present[j].sum()
-        estimate = sum_wx if kind == "total" else domain_mean
+        if positive is None:
+            variable_df[j] = psu_present.sum() - strata_present[j].sum()
+        else:
+            has_counted = np.bincount(cell_of_row, weights=counted, minlength=n_cells + 1)[:n_cells] > 0
+            psu_counted = np.bincount(arrays.psu, weights=counted, minlength=arrays.n_psus) > 0
+            variable_df[j] = psu_counted.sum() - np.unique(arrays.psu_stratum[psu_counted]).size
         parts["estimate"].append(np.where(n > 0, estimate, np.nan)[:n_domains])
         parts["n"].append(n[:n_domains])
+        parts["n_rows"].append(n_rows[:n_domains])
         parts["n_weighted"].append(n_weighted[:n_domains])
         parts["ss"].append(ss[:n_domains])
         parts["column"].append(j * n_domains + cell_domain[has_rows])
-        parts["psu"].append(cell_psu[has_rows])
+        parts["psu"].append(cell_unit[has_rows])
         parts["z"].append(z[has_rows])
-    flat = {k: np.concatenate(v) for k, v in parts.items()}
+        if positive is not None:
+            parts["df_column"].append(j * n_domains + cell_domain[has_counted])
+            parts["df_psu"].append(cell_unit[has_counted])
+    flat = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int64) for k, v in parts.items()}
+    if positive is None:
+        flat["df_column"], flat["df_psu"] = flat["column"], flat["psu"]
     n_estimates = len(columns.values) * n_domains
     var = variance.psu_variance(flat["column"], flat["psu"], flat["z"], n_estimates, arrays)
-    df = variance.degrees_of_freedom(flat["column"], flat["psu"], n_estimates, arrays)
+    df = variance.degrees_of_freedom(flat["df_column"], flat["df_psu"], n_estimates, arrays)
     n = flat["n"].astype(np.int64)
     se = np.where(n > 0, np.sqrt(var), np.nan)
     effect = design_effect(var, flat["ss"], n, flat["n_weighted"], kind, deff_reference)
@@ -206,7 +283,9 @@ def linearize(
     table["deff"] = effect
     table["suppressed"] = False
     table["df"] = df
-    keys = table[[*TABLE_COLUMNS_BEFORE_BY, *domains.table.columns]].copy()
+    table["_n_rows"] = flat["n_rows"].astype(np.int64)
+    key_columns = ["variable"] if kind == "ratio" else list(TABLE_COLUMNS_BEFORE_BY)
+    keys = table[[*key_columns, *domains.table.columns]].copy()
     keys[ESTIMATE_INDEX] = np.arange(n_estimates)
     linearization = Linearization(
         arrays, keys, flat["column"], flat["psu"], flat["z"], flat["estimate"], repeat, strata_present, variable_df
@@ -222,7 +301,7 @@ def design_effect(
     ``s^2 = n / (n - 1) * sum w (y - mean)^2 / sum w`` (R ``svyvar``); mean: ``v_srs = s^2 / n``;
     total: ``v_srs = s^2 N^2 / n``; ``"wor"`` multiplies by ``(N - n) / N``.
     """
-    if reference is None:
+    if reference is None or kind == "ratio":
         return np.full(var.shape, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = np.where(n > 1, n / (n - 1.0) * ss / n_weighted, np.nan)

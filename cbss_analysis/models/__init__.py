@@ -25,7 +25,8 @@ Method (Binder 1983; Lumley 2010, *Complex Surveys*, sec. 5.2):
    ``t(df)`` (``summary.svyglm``) and intervals are ``estimate +- qt(1 - (1 - level)/2, df) se``
    (``confint.svyglm``, method Wald, which uses the t quantile too).
 
-Domains and missing values: a row outside the ``by`` domain, or with a missing value in any
+Domains and missing values: a row outside the ``by`` domain or the survey's subset
+(:meth:`~cbss_analysis.survey.Survey.subset`), with a zero weight, or with a missing value in any
 variable of the formula, leaves the fit but keeps its PSU and stratum, as ``svyglm`` on
 ``subset(design, ...)`` with ``na.action = na.omit`` does. R drops those rows from the design,
 which leaves the stratum PSU counts unchanged but lowers the degrees of freedom when a PSU
@@ -154,6 +155,9 @@ def _regression(
     outcome, frame = model_variables(survey, formula)
     check_outcome(frame[outcome], outcome, family)
     complete = frame.notna().all(axis=1).to_numpy()
+    analysed = survey.analysed_rows()
+    if analysed is not None:
+        complete = complete & analysed
     if not complete.any():
         raise EstimationError(
             f"formula {formula!r}: no respondent has a value on every model variable ({', '.join(frame.columns)})"
@@ -162,7 +166,7 @@ def _regression(
     context = formula_context(survey)
     all_terms = design_matrix(frame, formula, complete, context)[2]
     rows: list[dict] = []
-    for key, members in domain_rows(survey.data, by_columns):
+    for key, members in domain_rows(survey.data, by_columns, analysed):
         in_fit = np.zeros(len(frame), dtype=bool)
         in_fit[members] = True
         in_fit &= complete

@@ -3,11 +3,13 @@
 :func:`load_survey` reads a file (SPSS, Stata, CSV, Parquet) through a codebook into a
 :class:`Survey`: one row per respondent with labelled categoricals, NA for missing
 codes and a ``state`` column of ISO2 codes, plus the :class:`~cbss_analysis.survey.design.Design`
-that every estimate uses. ``Survey(frame, design, codebook)`` builds one from any frame.
+that every estimate uses. ``Survey(frame, design, codebook)`` builds one from any frame, and
+:meth:`Survey.subset` restricts the analysis to some respondents while keeping the full design.
 """
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from cbss_analysis.survey import indicators
 from cbss_analysis.survey.codebook import Codebook, rule_variables
 from cbss_analysis.survey.decoding import STATE_COLUMN, decode_frame
 from cbss_analysis.survey.design import Design, DesignArrays, design_arrays
+from cbss_analysis.survey.selection import selection_mask
 
 
 class Survey:
@@ -38,6 +41,16 @@ class Survey:
         The file the data came from (for provenance).
     synthetic : bool, optional
         Whether the data are synthetic; default: the codebook's ``synthetic`` flag.
+
+    Notes
+    -----
+    **A filtered frame is not a domain analysis.** ``Survey(frame[frame.state == "EE"], design)``
+    builds a *new design* from the remaining rows: its strata have fewer PSUs (``n_h``) and its
+    fpc and lonely-PSU checks see only those rows, so its standard errors differ from those of
+    the same respondents analysed as a subpopulation of the survey, and the build can even fail
+    (R's ``svydesign()`` on a filtered ``apiclus2`` stops with "has only one PSU at stage 2",
+    while ``subset(design, stype == "E")`` works). To analyse some respondents, keep the whole
+    design: use ``by=`` or :meth:`subset` (R ``subset(design, ...)``).
 
     Raises
     ------
@@ -70,19 +83,107 @@ class Survey:
         self.synthetic: bool = bool(codebook.synthetic if synthetic is None and codebook is not None else synthetic)
         self._arrays: DesignArrays = design_arrays(frame, design, where)
         self._indicator_cache: dict[str, pd.Series] = {}
+        self._subset: np.ndarray | None = None
+        self._conditions: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
-        states = self.data[STATE_COLUMN].nunique() if STATE_COLUMN in self.data else 0
+        data = self.data if self._subset is None else self.data.loc[self._subset]
+        states = data[STATE_COLUMN].nunique() if STATE_COLUMN in data else 0
         codebook = self.codebook.name if self.codebook else None
         label = ", SYNTHETIC DATA" if self.synthetic else ""
-        return f"<Survey: {len(self.data):,} respondents, {states} states, codebook={codebook!r}, {self.design}{label}>"
+        count = f"{len(self.data):,} respondents"
+        if self._subset is not None:
+            condition = self._conditions[0] if len(self._conditions) == 1 else " & ".join(f"({c})" for c in self._conditions)
+            count = f"{len(self):,} of {len(self.data):,} respondents in subset {condition}"
+        return f"<Survey: {count}, {states} states, codebook={codebook!r}, {self.design}{label}>"
 
     def __len__(self) -> int:
-        return len(self.data)
+        """Respondents in the survey (in the subset, for a subset)."""
+        return len(self.data) if self._subset is None else int(self._subset.sum())
 
     def design_arrays(self) -> DesignArrays:
-        """The design as integer codes (validated once, when the survey was built)."""
+        """The design as integer codes over all rows of ``data`` (validated once, when the survey was built)."""
         return self._arrays
+
+    def subset(self, where: pd.Series | np.ndarray | str) -> Survey:
+        """The same survey, restricted to the respondents ``where`` selects: R ``subset(design, ...)``.
+
+        The result keeps the full data and the full design: respondents outside the subset stay
+        in their strata and PSUs and contribute nothing, so every estimate on it is a domain
+        (subpopulation) estimate with the standard errors of the whole design (strata keep the
+        PSU counts ``n_h`` of the full design, the fpc is unchanged). Every estimator and model
+        intersects its domains with the subset: ``n`` counts respondents in the subset, the
+        ``by`` domains are those observed in it, and the degrees of freedom are R's ``degf()``
+        of the subset design, PSUs with subset members minus strata with subset members.
+        This is *not* the same as building a :class:`Survey` from the filtered frame (see the
+        class notes). Subsets of subsets intersect.
+
+        Parameters
+        ----------
+        where : pandas.Series of bool, ndarray of bool, or str
+            A boolean Series aligned with :attr:`data` (same index; NA drops the row, as in R),
+            or a pandas query string over the columns of :attr:`data`, e.g.
+            ``'state == "EE" and age >= 13'``. The string is evaluated by ``DataFrame.eval``
+            with no access to Python variables: ``@name`` is refused, and so is anything but
+            column names, literals, comparisons, ``and``/``or``/``not`` (``&``, ``|``, ``~``),
+            arithmetic, lists and the column methods ``isin``, ``between``, ``isna``, ``notna``
+            (see :mod:`cbss_analysis.survey.selection`).
+
+        Returns
+        -------
+        Survey
+            A survey sharing this one's data, design and codebook, with :attr:`subset_mask` set.
+
+        Raises
+        ------
+        EstimationError
+            A malformed or unsafe condition, a Series not aligned with the data, or a subset
+            with no respondent.
+        """
+        mask, label = selection_mask(self.data, where, "subset")
+        if self._subset is not None:
+            mask = mask & self._subset
+        if not mask.any():
+            raise EstimationError(f"subset: where={label!r} selects no respondent of the survey")
+        out = copy.copy(self)
+        out._subset = mask
+        out._subset.setflags(write=False)
+        out._conditions = (*self._conditions, label)
+        return out
+
+    @property
+    def subset_mask(self) -> np.ndarray | None:
+        """Rows of :attr:`data` in the subset (read-only bool array), or None for the whole survey."""
+        return self._subset
+
+    @property
+    def in_subset(self) -> np.ndarray:
+        """Rows of :attr:`data` in the survey's subset, shape (len(data),); all True without a subset."""
+        return np.ones(len(self.data), dtype=bool) if self._subset is None else self._subset.copy()
+
+    @property
+    def degrees_of_freedom(self) -> int:
+        """Design degrees of freedom: PSUs minus strata among the rows of the survey (of its subset) with a
+        nonzero weight, R ``degf(design)``."""
+        rows = self.analysed_rows()
+        if rows is None:
+            return self._arrays.degrees_of_freedom
+        arrays = self._arrays
+        return int(np.unique(arrays.psu[rows]).size - np.unique(arrays.stratum[rows]).size)
+
+    def analysed_rows(self) -> np.ndarray | None:
+        """Rows that can belong to a domain: in the subset and with a nonzero weight (None: every row).
+
+        Zero-weight rows stay in the design but are no one's respondents (R ``svyby`` drops a
+        group made only of them).
+        """
+        arrays = self._arrays
+        if self._subset is None and not arrays.zero_weights:
+            return None
+        rows = self.in_subset
+        if arrays.zero_weights:
+            rows &= arrays.positive
+        return rows
 
     @cached_property
     def indicator_ids(self) -> list[str]:

@@ -10,8 +10,8 @@
 #
 # JSON layout: `designs` (each design by name: data file, svydesign() call, neutral spec) and
 # one list `cases`; each case has id, section (subset, crosstab, svychisq, svyquantile,
-# svyratio, svyttest, svycontrast, svyglm, svyolr, two_stage, zero_weights), data (CSV file
-# name), design_name, design (neutral spec: weight, strata (null = none), psu (one id column
+# svyratio, svyttest, svycontrast, svyglm, svyolr, two_stage, zero_weights, embedded), data (CSV
+# file name; "embedded" for the shipped survey, see section 11), design_name, design (neutral spec: weight, strata (null = none), psu (one id column
 # per stage; [] = each row its own PSU), fpc (one column per stage: population counts, or
 # sampling fractions when <= 1), nest, lonely_psu, ultimate_cluster), design_call, call (the R
 # code evaluated with `design` bound to that design), result (section-specific, numbers as
@@ -775,6 +775,88 @@ withCallingHandlers(zero_case(), warning = function(w) {
   if (grepl("zero weight", conditionMessage(w))) invokeRestart("muffleWarning")
 })
 
+# ---------------------------------------------------------------- 11. the embedded survey
+# Read with haven as estimates.R does (indicators from their codebook rules); not exported.
+embedded_sav <- file.path(here, "..", "..", "data", "survey", "cbss_synthetic_hbsc2018.sav")
+embedded_md5 <- NA
+if (file.exists(embedded_sav) && requireNamespace("haven", quietly = TRUE)) {
+  embedded_md5 <- unname(tools::md5sum(embedded_sav))
+  sav <- haven::read_sav(embedded_sav)
+  code <- function(v) as.numeric(haven::zap_labels(sav[[v]]))
+  iso2 <- c("208000" = "DK", "246000" = "FI", "352000" = "IS", "578000" = "NO", "752000" = "SE",
+            "233000" = "EE", "428000" = "LV", "440000" = "LT", "276000" = "DE", "616000" = "PL",
+            "643000" = "RU")
+  rule_in <- function(v, codes) {
+    x <- code(v)
+    ifelse(is.na(x), NA, as.numeric(x %in% codes))
+  }
+  embedded <- data.frame(
+    cluster = code("cluster"), countryno = code("countryno"), id1 = code("id1"),
+    weight = code("weight"), age = code("age"),
+    state = factor(iso2[as.character(code("countryno"))], levels = unname(iso2)),
+    sex = factor(c("Boy", "Girl")[code("sex")], levels = c("Boy", "Girl")),
+    cyberbullied = rule_in("cbeenbullied", 2:5),
+    been_bullied = rule_in("beenbullied", 3:5))
+  # the codebook's design (HBSC2018OAed1.1): strata country x id1 (999 a stratum of its own), PSU cluster;
+  # every stratum has two classes or more, so its lonely_psu = "adjust" changes nothing here
+  embedded$stratum <- interaction(embedded$countryno, embedded$id1, drop = TRUE)
+  stopifnot(all(tapply(embedded$cluster, embedded$stratum, function(k) length(unique(k))) >= 2))
+  options(survey.lonely.psu = "adjust", survey.ultimate.cluster = FALSE)
+  edesign <- svydesign(ids = ~cluster, strata = ~stratum, weights = ~weight, data = embedded, nest = TRUE)
+  espec <- list(weight = "weight", strata = list("countryno", "id1"), psu = list("cluster"), fpc = list(),
+                nest = TRUE, lonely_psu = "adjust", ultimate_cluster = FALSE)
+  ecall <- "svydesign(ids = ~cluster, strata = ~interaction(countryno, id1), weights = ~weight, data = embedded, nest = TRUE)"
+  add_embedded <- function(id, kind, call, result, note = NULL) {
+    cases[[length(cases) + 1]] <<- list(
+      id = id, section = "embedded", data = "embedded", design_name = "embedded", design = espec,
+      design_call = ecall, call = call, result = c(list(kind = kind), result), note = if (is.null(note)) NA else note)
+  }
+  states <- levels(embedded$state)
+  state_design <- function(s, design = edesign) design[design$variables$state == s, ]
+  # ratio of totals, overall and by state (svyby's FUN on design[state == s, ], na.rm drops rows missing either)
+  r <- svyratio(~cyberbullied, ~been_bullied, edesign, na.rm = TRUE)
+  used <- edesign[!is.na(embedded$cyberbullied) & !is.na(embedded$been_bullied), ]
+  df_r <- degf(used)
+  ci <- confint(r, df = df_r)
+  sb <- svyby(~cyberbullied, ~state, denominator = ~been_bullied, design = edesign, FUN = svyratio, na.rm = TRUE)
+  add_embedded("embedded_ratio_cyberbullied_been_bullied", "svyratio",
+               "svyratio(~cyberbullied, ~been_bullied, design, na.rm = TRUE); svyby(..., ~state, FUN = svyratio, na.rm = TRUE)",
+               list(numerator = "cyberbullied", denominator = "been_bullied", by = "state",
+                    overall = list(estimate = n17(coef(r)), se = n17(SE(r)), ci_low = n17(ci[1, 1]),
+                                   ci_high = n17(ci[1, 2]), df = df_r),
+                    rows = lapply(seq_along(sb$state), function(i) {
+                      dom <- state_design(as.character(sb$state[i]), used)
+                      se <- SE(sb)[i]
+                      list(level = as.character(sb$state[i]), estimate = n17(coef(sb)[i]), se = n17(se),
+                           df_domain = degf(dom), ci_low_domain_df = n17(coef(sb)[i] - qt(0.975, degf(dom)) * se),
+                           ci_high_domain_df = n17(coef(sb)[i] + qt(0.975, degf(dom)) * se))
+                    })),
+               note = "df: degf of the design without rows missing either variable (by state: of that domain)")
+  # quantiles of age: overall (math and hf7) and the median by state (Woodruff CI on the domain df)
+  qs_overall <- lapply(c("math", "hf7"), function(qr) {
+    q <- svyquantile(~age, edesign, quantiles = c(0.25, 0.5, 0.75), qrule = qr, ci = TRUE, na.rm = TRUE)
+    list(qrule = qr, df = degf(edesign), rows = quantile_rows(q, degf(edesign))[[1]]$rows)
+  })
+  qb <- svyby(~age, ~state, edesign, svyquantile, quantiles = 0.5, ci = TRUE, keep.var = TRUE,
+              vartype = c("se", "ci"), na.rm = TRUE)
+  add_embedded("embedded_quantile_age", "svyquantile",
+               "svyquantile(~age, design, quantiles = c(0.25, 0.5, 0.75), qrule = <qrule>, ci = TRUE); svyby(~age, ~state, design, svyquantile, quantiles = 0.5, ci = TRUE, vartype = c(\"se\", \"ci\"))",
+               list(variable = "age", by = "state", overall = qs_overall,
+                    rows = lapply(seq_along(qb$state), function(i) list(
+                      level = as.character(qb$state[i]), p = 0.5, estimate = n17(coef(qb)[i]), se = n17(SE(qb)[i]),
+                      ci_low = n17(qb$ci_l[i]), ci_high = n17(qb$ci_u[i]),
+                      df_domain = degf(state_design(as.character(qb$state[i])))))))
+  # t test of age between sexes, overall and within each state
+  tt_row <- function(tt) list(estimate = n17(tt$estimate), se = n17(tt$estimate / tt$statistic),
+                              statistic = n17(tt$statistic), df = n17(tt$parameter), p_value = n17(tt$p.value),
+                              ci_low = n17(tt$conf.int[1]), ci_high = n17(tt$conf.int[2]))
+  add_embedded("embedded_ttest_age_sex", "svyttest",
+               "svyttest(age ~ sex, design); svyttest(age ~ sex, subset(design, state == s))",
+               list(variable = "age", group = "sex", by = "state", overall = tt_row(svyttest(age ~ sex, edesign)),
+                    rows = lapply(states, function(s) c(list(level = s), tt_row(svyttest(age ~ sex, state_design(s)))))),
+               note = "difference = Girl minus Boy; df = degf - 1 (of the state's domain design)")
+}
+
 # ---------------------------------------------------------------- write
 options(survey.lonely.psu = "fail", survey.ultimate.cluster = FALSE)
 result <- list(
@@ -782,6 +864,7 @@ result <- list(
   r_version = R.version.string,
   survey_version = as.character(packageVersion("survey")),
   compquadform = requireNamespace("CompQuadForm", quietly = TRUE),
+  embedded_md5 = embedded_md5,
   glm_epsilon = tight$epsilon,
   files = files,
   factor_levels = factor_levels,

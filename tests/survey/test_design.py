@@ -67,10 +67,10 @@ def test_bad_designs(mini_frame, change, message):
 
 @pytest.mark.parametrize(
     ("weight", "message"),
-    [(np.nan, "is missing in 1 row(s) (first at row 3)"), (-1.0, "is negative in 1 row(s)"), (0.0, "is zero in 1 row(s)"),
+    [(np.nan, "is missing in 1 row(s) (first at row 3)"), (-1.0, "is negative in 1 row(s)"),
      (True, "is not numeric (dtype bool)")],
 )
-def test_weights_must_be_positive_and_finite(weight, message):
+def test_weights_must_be_finite_and_not_negative(weight, message):
     frame = pd.DataFrame({"w": [1.0, 2.0, 3.0, 4.0]})
     frame["w"] = [True, False, True, True] if weight is True else frame["w"].where(frame.index != 3, weight)
     with pytest.raises(DesignError) as info:
@@ -96,3 +96,10 @@ def test_nest_makes_psu_codes_unique_within_strata():
     assert arrays.psu.tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and arrays.psu_stratum.tolist() == [0, 0, 1, 1]
     with pytest.raises(DesignError, match="PSU psu=1 appears in strata h=1; h=2"):
         design_arrays(frame, Design("w", strata="h", psu="psu"))
+
+
+def test_zero_weights_stay_in_the_design_but_all_zero_is_refused():
+    arrays = design_arrays(pd.DataFrame({"w": [1.0, 0.0, 3.0, 4.0]}), Design("w"), "file.csv")
+    assert arrays.weight.tolist() == [1.0, 0.0, 3.0, 4.0]  # R: the row stays and contributes nothing
+    with pytest.raises(DesignError, match="file.csv: weight 'w' "):
+        design_arrays(pd.DataFrame({"w": [0.0, 0.0]}), Design("w"), "file.csv")
