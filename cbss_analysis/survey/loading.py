@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cbss_analysis import paths
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import DataError
 from cbss_analysis.survey.codebook import Codebook, load_codebook
 from cbss_analysis.survey.core import Survey
@@ -108,7 +109,10 @@ def _member_rows(frame: pd.DataFrame, state_variable: str, path: Path) -> pd.Dat
     if dropped == 0:
         return frame
     if not member.any():
-        raise DataError(f"{path}: no rows of a CBSS member state in {state_variable!r} (codes such as {country.dropna().iloc[0]:g})")
+        present = country.dropna()
+        example = f" (codes such as {present.iloc[0]:g})" if len(present) else " (it has no numeric codes)"
+        raise DataError(f"{path}: no rows of a CBSS member state in {snippet(state_variable)}{example}; "
+                        "pass keep_all_countries=True to load them anyway")
     others = country[~member].nunique()
     warnings.warn(
         f"{path.name}: left out {dropped:,} rows of {others} non-CBSS countries; pass keep_all_countries=True to keep them",
