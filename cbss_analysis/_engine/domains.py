@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine.variance import group_index
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 
 
@@ -56,7 +57,7 @@ def domain_codes(data: pd.DataFrame, by_columns: list[str]) -> Domains:
             uniques.append(unique)
     sizes = [len(u.categories) if isinstance(u, pd.CategoricalDtype) else len(u) for u in uniques]
     if np.prod(np.array(sizes, dtype=np.float64)) >= 2.0**62:
-        raise EstimationError(f"by={by_columns!r} has too many combinations of values")
+        raise EstimationError(f"by={snippet(by_columns)} has too many combinations of values")
     key = np.zeros(len(data), dtype=np.int64)
     missing = np.zeros(len(data), dtype=bool)
     for code, size in zip(codes, sizes, strict=True):

@@ -44,6 +44,7 @@ from cbss_analysis._engine.domains import domain_codes
 from cbss_analysis._engine.intervals import holm
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
+from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import suppress
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
@@ -152,7 +153,7 @@ def proportion(
         of :func:`mean`.
     """
     if ci not in intervals.PROPORTION_METHODS:
-        raise EstimationError(f"proportion: ci={ci!r} is not one of {', '.join(intervals.PROPORTION_METHODS)}")
+        raise EstimationError(f"proportion: ci={snippet(ci)} is not one of {', '.join(intervals.PROPORTION_METHODS)}")
     return _estimate(survey, variables, by, "proportion", ci, level, min_n, deff)
 
 
@@ -195,7 +196,7 @@ def _estimate(
     for column in by_columns:
         checks.column(column, survey.data.columns, kind)
         if column in (*TABLE_COLUMNS_BEFORE_BY, *TABLE_COLUMNS_AFTER_BY):
-            raise EstimationError(f"{kind}: by column {column!r} has the name of a result column; rename it")
+            raise EstimationError(f"{kind}: by column {snippet(column)} has the name of a result column; rename it")
     columns = analysis_columns(survey, names, kind)
     domains = domain_codes(survey.data, by_columns)
     arrays = survey.design_arrays()
@@ -281,7 +282,7 @@ def compare(
     linearization = ref.linearization
     by_columns = [c for c in linearization.keys.columns if c not in (*TABLE_COLUMNS_BEFORE_BY, ESTIMATE_INDEX)]
     if by not in by_columns:
-        raise EstimationError(f"compare: by={by!r} is not a by column of the table (by columns: {by_columns})")
+        raise EstimationError(f"compare: by={snippet(by)} is not a by column of the table (by columns: {by_columns})")
     level = checks.level(table.attrs.get("level", checks.DEFAULT_LEVEL) if level is None else level, "compare")
     rows = contrasts.matched_rows(table, linearization, by_columns)
     group_columns = ["variable", "level", *[c for c in by_columns if c != by]]

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import sparse
 
 from cbss_analysis._engine import variance
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import CbssError, EstimationError
 from cbss_analysis.estimate.linearization import ESTIMATE_INDEX, TABLE_COLUMNS_BEFORE_BY, Linearization
 
@@ -38,7 +39,7 @@ def matched_rows(table: pd.DataFrame, linearization: Linearization, by_columns: 
     key_columns = [*TABLE_COLUMNS_BEFORE_BY, *by_columns]
     missing = [c for c in (*key_columns, "n", "n_weighted", "suppressed") if c not in table.columns]
     if missing:
-        raise EstimationError(f"compare: the table lacks column {missing[0]!r}")
+        raise EstimationError(f"compare: the table lacks column {snippet(missing[0])}")
     rows = table[[*key_columns, "n", "n_weighted", "suppressed"]].reset_index(drop=True)
     rows = rows.rename(columns={"suppressed": "_suppressed"})
     rows["_row"] = np.arange(len(rows))
@@ -72,7 +73,7 @@ def reference_weights(rows: pd.DataFrame, reference: str, by: str, population: M
         raw = np.where(available, population_weights(rows, by, labels, population), 0.0)
     else:
         if reference not in set(labels):
-            raise EstimationError(f"compare: reference={reference!r} is not 'regional', 'regional_weighted' or a value of {by!r}")
+            raise EstimationError(f"compare: reference={snippet(reference)} is not 'regional', 'regional_weighted' or a value of {snippet(by)}")
         raw = (available & (labels == reference)).astype(np.float64)
     totals = pd.Series(raw).groupby(rows["_group"].to_numpy()).transform("sum").to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -84,7 +85,7 @@ def population_weights(rows: pd.DataFrame, by: str, labels: np.ndarray, populati
     if population is not None:
         lacking = sorted(set(labels) - set(map(str, population)))
         if lacking:
-            raise EstimationError(f"compare: population has no value for {by}={lacking[0]!r}")
+            raise EstimationError(f"compare: population has no value for {by}={snippet(lacking[0])}")
         lookup = {str(k): float(v) for k, v in population.items()}
         return np.array([lookup[label] for label in labels])
     published = published_child_population() if by == "state" else {}

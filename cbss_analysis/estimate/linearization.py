@@ -17,6 +17,7 @@ import pandas as pd
 
 from cbss_analysis._engine import variance
 from cbss_analysis._engine.domains import Domains
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import DesignArrays, Survey
 
@@ -117,7 +118,7 @@ def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisCol
             bad = ~np.isnan(values) & (values != 0.0) & (values != 1.0)
             if bad.any():
                 raise EstimationError(
-                    f"proportion: variable {name!r} has values other than 0 and 1 (e.g. {values[bad][0]:g} in "
+                    f"proportion: variable {snippet(name)} has values other than 0 and 1 (e.g. {values[bad][0]:g} in "
                     f"{int(bad.sum())} rows); use estimate.mean or an indicator"
                 )
         out.variable.append(name)
@@ -129,7 +130,7 @@ def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisCol
 def deff_reference(deff: bool | str) -> str | None:
     """``"replace"``, ``"wor"`` or None from the ``deff`` argument of the estimators."""
     if not isinstance(deff, (bool, str)) or deff not in DEFF_REFERENCES:
-        raise EstimationError(f"deff={deff!r} must be True, False, 'replace' or 'wor'")
+        raise EstimationError(f"deff={snippet(deff)} must be True, False, 'replace' or 'wor'")
     return DEFF_REFERENCES[deff]
 
 

@@ -54,6 +54,7 @@ import pandas as pd
 from cbss_analysis._engine.domains import domain_rows
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.models.fitting import LINEAR, LOGISTIC, Family, fit_domain, result_table
 from cbss_analysis.models.formula import check_outcome, design_matrix, formula_context, model_variables
@@ -156,7 +157,7 @@ def _regression(
     complete = frame.notna().all(axis=1).to_numpy()
     if not complete.any():
         raise EstimationError(
-            f"formula {formula!r}: no respondent has a value on every model variable ({', '.join(frame.columns)})"
+            f"formula {snippet(formula)}: no respondent has a value on every model variable ({', '.join(snippet(c, 30) for c in frame.columns[:8])})"
         )
     arrays = survey.design_arrays()
     context = formula_context(survey)
@@ -175,5 +176,5 @@ def _regression(
     )
     flagged = table.loc[table["warning"].notna(), "warning"].unique()
     for message in flagged:
-        warnings.warn(f"{family.name} model {formula!r}: {message}", ModelWarning, stacklevel=3)
+        warnings.warn(f"{family.name} model {snippet(formula)}: {message}", ModelWarning, stacklevel=3)
     return table

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
 
+from cbss_analysis.common.text import SNIPPET_CHARS, first_line, snippet
 from cbss_analysis.errors import EstimationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,14 +23,19 @@ if TYPE_CHECKING:  # pragma: no cover
 CODES_FUNCTION = "codes"
 
 
+def _reason(error: BaseException) -> str:
+    """formulaic's message, first line, short (it may quote the formula or the data)."""
+    return first_line(error, SNIPPET_CHARS) or type(error).__name__
+
+
 def parse(formula: str):
     if not isinstance(formula, str) or "~" not in formula:
-        raise EstimationError(f"formula {formula!r} must be a string 'outcome ~ terms', e.g. 'cyberbullied ~ C(sex)'")
+        raise EstimationError(f"formula {snippet(formula)} must be a string 'outcome ~ terms', e.g. 'cyberbullied ~ C(sex)'")
     try:
         parsed = Formula(formula)
         lhs = parsed.lhs
     except Exception as error:  # formulaic raises several parser exception types
-        raise EstimationError(f"formula {formula!r} cannot be parsed: {error}") from error
+        raise EstimationError(f"formula {snippet(formula)} cannot be parsed: {_reason(error)}") from error
     return parsed, lhs
 
 
@@ -38,7 +44,7 @@ def model_variables(survey: Survey, formula: str) -> tuple[str, pd.DataFrame]:
     parsed, lhs = parse(formula)
     lhs_variables = sorted(str(v) for v in lhs.required_variables)
     if len(lhs_variables) != 1 or len(lhs) != 1 or str(lhs[0]) != lhs_variables[0]:
-        raise EstimationError(f"formula {formula!r}: the outcome must be one variable name (an indicator id or a column)")
+        raise EstimationError(f"formula {snippet(formula)}: the outcome must be one variable name (an indicator id or a column)")
     outcome = lhs_variables[0]
     names = sorted(str(v) for v in parsed.required_variables if str(v) != CODES_FUNCTION)
     columns = {name: variable(survey, name, formula) for name in names}
@@ -50,7 +56,7 @@ def formula_context(survey: Survey) -> dict:
 
     def codes(column: pd.Series) -> pd.Series:
         if not isinstance(column.dtype, pd.CategoricalDtype):
-            raise EstimationError(f"codes({column.name}): {column.name!r} is not a labelled variable; use it directly")
+            raise EstimationError(f"codes(): {snippet(column.name)} is not a labelled variable; use it directly")
         return survey.codes(str(column.name)).loc[column.index]
 
     return {CODES_FUNCTION: codes}
@@ -64,12 +70,12 @@ def variable(survey: Survey, name: str, formula: str) -> pd.Series:
             return column
         if pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype):
             return pd.Series(column.to_numpy(dtype=np.float64, na_value=np.nan), index=data.index, name=name)
-        raise EstimationError(f"variable {name!r} in formula {formula!r} has dtype {column.dtype}, neither numeric nor categorical")
+        raise EstimationError(f"variable {snippet(name)} in formula {snippet(formula)} has dtype {column.dtype}, neither numeric nor categorical")
     codebook = survey.codebook
     if codebook is not None and name in codebook.indicators:
         return survey.values(name)
     raise EstimationError(
-        f"variable {name!r} in formula {formula!r} is neither a column of the survey data nor an indicator id "
+        f"variable {snippet(name)} in formula {snippet(formula)} is neither a column of the survey data nor an indicator id "
         "of its codebook; check the spelling"
     )
 
@@ -77,18 +83,18 @@ def variable(survey: Survey, name: str, formula: str) -> pd.Series:
 def check_outcome(values: pd.Series, outcome: str, family: Family) -> None:
     if not pd.api.types.is_float_dtype(values.dtype):
         raise EstimationError(
-            f"outcome {outcome!r} is categorical; a {family.name} model needs a numeric outcome "
+            f"outcome {snippet(outcome)} is categorical; a {family.name} model needs a numeric outcome "
             "(use a 0/1 indicator of the codebook or a numeric column)"
         )
     present = values.dropna().to_numpy()
     if np.isinf(present).any():
-        raise EstimationError(f"outcome {outcome!r} has infinite values")
+        raise EstimationError(f"outcome {snippet(outcome)} has infinite values")
     if family.name == "logistic":
         other = np.unique(present[(present != 0.0) & (present != 1.0)])
         if other.size:
             shown = ", ".join(f"{v:g}" for v in other[:5])
             raise EstimationError(
-                f"outcome {outcome!r} of a logistic model must be 0/1 but has the value(s) {shown}; "
+                f"outcome {snippet(outcome)} of a logistic model must be 0/1 but has the value(s) {shown}; "
                 "use a 0/1 indicator of the codebook"
             )
 
@@ -106,9 +112,9 @@ def design_matrix(
     except EstimationError:
         raise
     except Exception as error:  # formulaic raises several evaluation exception types
-        raise EstimationError(f"formula {formula!r} cannot be evaluated on the survey data: {error}") from error
+        raise EstimationError(f"formula {snippet(formula)} cannot be evaluated on the survey data: {_reason(error)}") from error
     y = matrices.lhs.to_numpy(dtype=np.float64).ravel()
     x = matrices.rhs.to_numpy(dtype=np.float64)
     if not np.isfinite(x).all():
-        raise EstimationError(f"formula {formula!r} gives missing or infinite values in the model matrix (e.g. log of 0)")
+        raise EstimationError(f"formula {snippet(formula)} gives missing or infinite values in the model matrix (e.g. log of 0)")
     return y, x, [str(c) for c in matrices.rhs.columns]
