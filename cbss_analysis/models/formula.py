@@ -28,6 +28,17 @@ def _reason(error: BaseException) -> str:
     return first_line(error, SNIPPET_CHARS) or type(error).__name__
 
 
+def _own_error(error: BaseException) -> EstimationError | None:
+    """Our own error (from ``codes()``) when formulaic wrapped it in one of its exceptions."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, EstimationError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def parse(formula: str):
     if not isinstance(formula, str) or "~" not in formula:
         raise EstimationError(f"formula {snippet(formula)} must be a string 'outcome ~ terms', e.g. 'cyberbullied ~ C(sex)'")
@@ -112,6 +123,9 @@ def design_matrix(
     except EstimationError:
         raise
     except Exception as error:  # formulaic raises several evaluation exception types
+        cause = _own_error(error)
+        if cause is not None:
+            raise cause from None
         raise EstimationError(f"formula {snippet(formula)} cannot be evaluated on the survey data: {_reason(error)}") from error
     y = matrices.lhs.to_numpy(dtype=np.float64).ravel()
     x = matrices.rhs.to_numpy(dtype=np.float64)
