@@ -34,6 +34,7 @@ Conventions, each as in R:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -45,7 +46,7 @@ from cbss_analysis._engine.intervals import holm
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.common.text import snippet
-from cbss_analysis.disclosure import suppress
+from cbss_analysis.disclosure import derived_population_counts, suppress
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
 from cbss_analysis.estimate.linearization import (
@@ -197,6 +198,8 @@ def _estimate(
         checks.column(column, survey.data.columns, kind)
         if column in (*TABLE_COLUMNS_BEFORE_BY, *TABLE_COLUMNS_AFTER_BY):
             raise EstimationError(f"{kind}: by column {snippet(column)} has the name of a result column; rename it")
+    if len(survey.data) == 0:
+        raise EstimationError(f"{kind}: the survey has no respondents")
     columns = analysis_columns(survey, names, kind)
     domains = domain_codes(survey.data, by_columns)
     arrays = survey.design_arrays()
@@ -210,14 +213,18 @@ def _estimate(
     table["ci_low"] = low
     table["ci_high"] = high
     table = table[[*TABLE_COLUMNS_BEFORE_BY, *by_columns, *TABLE_COLUMNS_AFTER_BY]]
-    table.attrs.update(
-        {"synthetic": bool(survey.synthetic), "kind": kind, "level": float(level), "by": list(by_columns),
-         LINEARIZATION_ATTR: LinearizationRef(linearization)}
-    )
+    table.attrs.update({"synthetic": bool(survey.synthetic), "kind": kind, "level": float(level), "by": list(by_columns)})
     if ci is not None:
         table.attrs["ci"] = ci
-    return suppress(table, min_n)
-
+    protected = None
+    if min_n > 0:
+        categorical = [level is not None for level in columns.level]
+        protected = derived_population_counts(survey, columns.variable, categorical, columns.values, domains.code, domains.count)
+    table = suppress(table, min_n, by=by_columns, protected=protected)
+    hidden = table["suppressed"].to_numpy(dtype=bool)
+    linearization = dataclasses.replace(linearization, estimate=np.where(hidden, np.nan, linearization.estimate))
+    table.attrs[LINEARIZATION_ATTR] = LinearizationRef(linearization)
+    return table
 
 
 def compare(
@@ -279,6 +286,8 @@ def compare(
     ref = table.attrs.get(LINEARIZATION_ATTR)
     if not isinstance(ref, LinearizationRef):
         raise EstimationError("compare: the table has no design information; pass a table from estimate.mean/proportion/total")
+    if len(table) == 0:
+        raise EstimationError("compare: the table has no rows")
     linearization = ref.linearization
     by_columns = [c for c in linearization.keys.columns if c not in (*TABLE_COLUMNS_BEFORE_BY, ESTIMATE_INDEX)]
     if by not in by_columns:
@@ -303,13 +312,13 @@ def compare(
     low, high = intervals.wald(difference, se, df, level)
     out = rows[[*TABLE_COLUMNS_BEFORE_BY, *by_columns]].copy()
     out["estimate"] = np.where(rows["_available"].to_numpy(), theta[index], np.nan)
-    out["reference"] = np.where(has_reference, theta[index] - contrast @ theta, np.nan)
+    out["reference"] = np.where(has_reference, contrasts.reference_matrix(rows, theta.size) @ theta, np.nan)
     out["difference"] = difference
     out["se"] = se
     out["ci_low"] = low
     out["ci_high"] = high
     out["p_value"] = p_value
-    out["n"] = rows["n"].to_numpy()
+    out["n"] = pd.array(rows["n"], dtype="Int64")
     out["suppressed"] = rows["_suppressed"].to_numpy()
     out["df"] = df
     if reference not in contrasts.REFERENCES:

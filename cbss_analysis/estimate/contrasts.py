@@ -53,14 +53,19 @@ def matched_rows(table: pd.DataFrame, linearization: Linearization, by_columns: 
     return rows.sort_values("_row").reset_index(drop=True)
 
 
+def reference_matrix(rows: pd.DataFrame, n_estimates: int) -> sparse.csr_matrix:
+    """Row r: the reference weight on every estimate of its group (suppressed estimates have none)."""
+    pairs = rows[["_row", "_group"]].merge(rows.loc[rows["_weight"] > 0, ["_group", ESTIMATE_INDEX, "_weight"]], on="_group")
+    return sparse.csr_matrix(
+        (pairs["_weight"].to_numpy(), (pairs["_row"].to_numpy(), pairs[ESTIMATE_INDEX].to_numpy())), shape=(len(rows), n_estimates)
+    )
+
+
 def contrast_matrix(rows: pd.DataFrame, n_estimates: int) -> sparse.csr_matrix:
     """Row r: +1 on its own estimate, minus the reference weight on every estimate of its group."""
-    pairs = rows[["_row", "_group"]].merge(rows.loc[rows["_weight"] > 0, ["_group", ESTIMATE_INDEX, "_weight"]], on="_group")
     n_rows = len(rows)
-    values = np.concatenate([np.ones(n_rows), -pairs["_weight"].to_numpy()])
-    row_index = np.concatenate([np.arange(n_rows), pairs["_row"].to_numpy()])
-    column_index = np.concatenate([rows[ESTIMATE_INDEX].to_numpy(), pairs[ESTIMATE_INDEX].to_numpy()])
-    return sparse.csr_matrix((values, (row_index, column_index)), shape=(n_rows, n_estimates))
+    own = sparse.csr_matrix((np.ones(n_rows), (np.arange(n_rows), rows[ESTIMATE_INDEX].to_numpy())), shape=(n_rows, n_estimates))
+    return (own - reference_matrix(rows, n_estimates)).tocsr()
 
 
 def reference_weights(rows: pd.DataFrame, reference: str, by: str, population: Mapping[str, float] | None) -> np.ndarray:

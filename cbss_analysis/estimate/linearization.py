@@ -17,6 +17,7 @@ import pandas as pd
 
 from cbss_analysis._engine import variance
 from cbss_analysis._engine.domains import Domains
+from cbss_analysis.common import checks
 from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import DesignArrays, Survey
@@ -104,8 +105,11 @@ def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisCol
     for name in names:
         column = survey.data[name] if name in survey.data.columns else None
         if column is not None and isinstance(column.dtype, pd.CategoricalDtype):
+            checks.levels(len(column.cat.categories), name, kind)
             codes = column.cat.codes.to_numpy()
             missing = codes < 0
+            if missing.all():
+                raise EstimationError(f"{kind}: variable {snippet(name)} has no valid value (missing for every respondent)")
             for i, label in enumerate(column.cat.categories):
                 values = (codes == i).astype(np.float64)
                 values[missing] = np.nan
@@ -114,6 +118,11 @@ def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisCol
                 out.values.append(values)
             continue
         values = survey.values(name).to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isnan(values).all():
+            raise EstimationError(f"{kind}: variable {snippet(name)} has no valid value (missing for every respondent)")
+        if np.isinf(values).any():
+            raise EstimationError(f"{kind}: variable {snippet(name)} is infinite in {int(np.isinf(values).sum())} row(s); "
+                                  "values must be finite numbers")
         if kind == "proportion":
             bad = ~np.isnan(values) & (values != 0.0) & (values != 1.0)
             if bad.any():
@@ -167,6 +176,9 @@ def linearize(
         centred = x - domain_mean[domain]
         w_centred = w * centred
         ss = np.bincount(domain, weights=w_centred * centred, minlength=n_domains + 1)
+        if not (np.isfinite(sum_wx).all() and np.isfinite(ss).all()):
+            raise EstimationError(f"{kind}: variable {snippet(columns.variable[j])} is too large: its weighted sums overflow "
+                                  "to infinity; rescale it")
         if kind == "total":
             z = np.bincount(cell_of_row, weights=wx, minlength=n_cells + 1)[:n_cells]
         else:
