@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine.variance import group_index
+from cbss_analysis.common import checks
 from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 
@@ -25,8 +26,15 @@ def domain_rows(data: pd.DataFrame, by_columns: list[str]) -> list[tuple[tuple, 
     """
     if not by_columns:
         return [((), np.arange(len(data)))]
+    check_by_levels(data, by_columns)
     groups = data[by_columns].groupby(by_columns, observed=True, sort=True, dropna=True).indices
     return [((key,) if len(by_columns) == 1 else tuple(key), np.asarray(rows)) for key, rows in groups.items()]
+
+
+def check_by_levels(data: pd.DataFrame, by_columns: list[str]) -> None:
+    """Refuse a ``by`` column with more than :data:`~cbss_analysis.common.checks.MAX_LEVELS` distinct values."""
+    for name in by_columns:
+        checks.levels(int(data[name].nunique(dropna=True)), name, "by", what="distinct values")
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ def domain_codes(data: pd.DataFrame, by_columns: list[str]) -> Domains:
             code, unique = pd.factorize(column, sort=True, use_na_sentinel=True)
             codes.append(code.astype(np.int64))
             uniques.append(unique)
+    for name, code in zip(by_columns, codes, strict=True):
+        checks.levels(np.unique(code[code >= 0]).size, name, "by", what="distinct values")
     sizes = [len(u.categories) if isinstance(u, pd.CategoricalDtype) else len(u) for u in uniques]
     if np.prod(np.array(sizes, dtype=np.float64)) >= 2.0**62:
         raise EstimationError(f"by={snippet(by_columns)} has too many combinations of values")

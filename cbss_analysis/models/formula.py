@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
 
+from cbss_analysis.common import checks
 from cbss_analysis.common.text import SNIPPET_CHARS, first_line, snippet
 from cbss_analysis.errors import EstimationError
 
@@ -78,6 +79,7 @@ def variable(survey: Survey, name: str, formula: str) -> pd.Series:
     if name in data.columns:
         column = data[name]
         if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(column.dtype):
+            checks.levels(int(column.nunique(dropna=True)), name, f"formula {snippet(formula)}")
             return column
         if pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype):
             return pd.Series(column.to_numpy(dtype=np.float64, na_value=np.nan), index=data.index, name=name)
