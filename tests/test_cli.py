@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BAD_INPUTS, MINI_CODEBOOK
 
 from cbss_analysis.cli import main
+
+TESTS = Path(__file__).resolve().parent
+BAD_INPUTS = TESTS / "bad_inputs"
+MINI_CODEBOOK = TESTS / "fixtures" / "mini_codebook.yaml"
 
 EXPECTED = yaml.safe_load((BAD_INPUTS / "expected.yaml").read_text())
 

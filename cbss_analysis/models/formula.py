@@ -2,11 +2,15 @@
 
 Formulas are formulaic's (R-like: ``y ~ x + C(sex)``); names are columns of the survey data or
 indicator ids of its codebook, and ``codes(item)`` enters a labelled item by its codebook codes.
-Nothing in a formula is evaluated beyond formulaic's own transforms and ``codes``.
+Nothing in a formula is evaluated beyond arithmetic and the functions of :data:`ALLOWED_FUNCTIONS`:
+every term that formulaic would evaluate as Python is checked first (no other calls, no attribute
+access, no names starting with ``_``), so a formula cannot read or write files or run code
+(``np.load(...)``, ``__import__(...)`` are refused).
 """
 
 from __future__ import annotations
 
+import ast
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +26,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.survey import Survey
 
 CODES_FUNCTION = "codes"
+ALLOWED_FUNCTIONS: frozenset[str] = frozenset({
+    "C", CODES_FUNCTION, "I", "center", "scale", "standardize", "poly", "bs", "log", "exp", "sqrt", "abs",
+    "np.log", "np.log1p", "np.log2", "np.log10", "np.exp", "np.sqrt", "np.abs", "np.square", "np.power",
+    "contr.treatment", "contr.sum", "contr.helmert", "contr.poly", "contr.diff",
+})
+"""The functions a formula term may call (formulaic's transforms, a few numpy functions, ``codes``)."""
+_ALLOWED_NODES = (
+    ast.Expression, ast.Call, ast.Name, ast.Load, ast.Constant, ast.BinOp, ast.UnaryOp, ast.keyword, ast.List, ast.Tuple,
+    ast.Compare, ast.BoolOp, ast.operator, ast.unaryop, ast.cmpop, ast.boolop,
+)
 
 
 def _reason(error: BaseException) -> str:
@@ -48,7 +62,67 @@ def parse(formula: str):
         lhs = parsed.lhs
     except Exception as error:  # formulaic raises several parser exception types
         raise EstimationError(f"formula {snippet(formula)} cannot be parsed: {_reason(error)}") from error
+    for expression in _python_terms(parsed):
+        _check_term(expression, formula)
     return parsed, lhs
+
+
+def _python_terms(part) -> list[str]:
+    """The factor expressions that formulaic evaluates as Python, from every part of a formula."""
+    found: list[str] = []
+    for name in ("lhs", "rhs"):
+        side = getattr(part, name, None)
+        if side is None or side is part:
+            continue
+        found.extend(_python_terms(side))
+    if hasattr(part, "__iter__") and not isinstance(part, str) and not hasattr(part, "rhs"):
+        for item in part:
+            factors = getattr(item, "factors", None)
+            if factors is None:
+                found.extend(_python_terms(item))
+                continue
+            found.extend(f.expr for f in factors if str(getattr(f.eval_method, "value", f.eval_method)) == "python")
+    return found
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _check_term(expression: str, formula: str) -> None:
+    """Refuse a term that calls anything but :data:`ALLOWED_FUNCTIONS` or reaches into objects."""
+    refused = EstimationError(
+        f"formula {snippet(formula)}: term {snippet(expression, 60)} is not allowed; terms may use column names, "
+        f"numbers, arithmetic and the functions {', '.join(sorted(ALLOWED_FUNCTIONS))}"
+    )
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        raise refused from None
+    function_names: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if _dotted(node.func) not in ALLOWED_FUNCTIONS:
+                raise refused
+            part = node.func
+            while isinstance(part, ast.Attribute):
+                function_names.add(id(part))
+                part = part.value
+            function_names.add(id(part))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and id(node) not in function_names:
+            raise refused
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise refused
+        if isinstance(node, ast.Constant) and not isinstance(node.value, str | int | float | bool | type(None)):
+            raise refused
+        if not isinstance(node, (*_ALLOWED_NODES, ast.Attribute)):
+            raise refused
 
 
 def model_variables(survey: Survey, formula: str) -> tuple[str, pd.DataFrame]:
