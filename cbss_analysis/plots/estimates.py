@@ -15,6 +15,7 @@ from cbss_analysis.errors import PlotError
 from cbss_analysis.plots import selection
 from cbss_analysis.plots.style import (
     AXIS_LABEL_CHARS,
+    LABEL_CHARS,
     MARKERS,
     PALETTE,
     caption_text,
@@ -103,7 +104,7 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
             line_colour = colour if name is not None else "black"
             label = f"Regional mean{f' ({name})' if name is not None else ''}: {_fmt(value, scale)}"
             ax.axvline(value, color=line_colour, linestyle="--", linewidth=1, zorder=1)
-            handles.append(Line2D([], [], color=line_colour, linestyle="--", linewidth=1, label=plain(label, AXIS_LABEL_CHARS)))
+            handles.append(Line2D([], [], color=line_colour, linestyle="--", linewidth=1, label=plain(label)))
     if reference is not None and reference != "regional":
         ax.axvline(float(reference) * scale, color="black", linestyle=":", linewidth=1.2, zorder=1)
         label = f"Reference: {_fmt(reference * scale, scale)}"
@@ -169,7 +170,9 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     order = list(gap.index)
     position = {state: i for i, state in enumerate(order)}
 
-    figure, ax = new_figure(7.5, 1.5 + 0.32 * len(order))
+    gap_labels = [plain(_gap_label(gap[s], _why_missing(rows, s, names))) for s in order]
+    longest = max((len(label) for label in gap_labels), default=0)
+    figure, ax = new_figure(7.5 + 0.07 * max(0, longest - 12), 1.5 + 0.32 * len(order))
     min_n = table.attrs.get("min_n") or 30
     complete = wide.loc[order].dropna()
     ax.hlines([position[s] for s in complete.index], complete.min(axis=1), complete.max(axis=1),
@@ -181,8 +184,8 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     unit = "pp" if scale == 100 else ""
     _state_axis(ax, order)
     right = ax.secondary_yaxis("right")
-    right.set_yticks(range(len(order)), labels=[plain(_gap_label(gap[s], _why_missing(rows, s, names))) for s in order])
-    right.set_ylabel(plain(f"Gap: {names[1]} minus {names[0]}{f' ({unit})' if unit else ''}", AXIS_LABEL_CHARS))
+    right.set_yticks(range(len(order)), labels=gap_labels)
+    right.set_ylabel(plain(f"Gap: {names[1]} minus {names[0]}{f' ({unit})' if unit else ''}", LABEL_CHARS))
     right.tick_params(length=0)
     ax.xaxis.grid(True)
     ax.set_axisbelow(True)
@@ -190,7 +193,7 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
         ax.set_xlim(0, min(100.0, max(float(np.nanmax(wide.to_numpy(), initial=0.0)) * 1.08, 1.0)))
     what = variable if category is None else f"{variable}: {category}"
     ax.set_xlabel(plain(xlabel or selection.value_label(table, what, scale), AXIS_LABEL_CHARS))
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(names))
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(names) if sum(map(len, names)) <= 50 else 1)
     suppressed_note = (f"'suppressed': a group with fewer than {min_n} respondents. "
                        if rows["suppressed"].any() else "")
     notes = (f"Dots: design-based estimates for {names[0]} and {names[1]}; states sorted by the gap. {suppressed_note}"

@@ -45,7 +45,7 @@ MISSING_COLOUR = "#D9D9D9"
 SEQUENTIAL_CMAP = "cividis"
 DIVERGING_CMAP = "PuOr_r"
 CAPTION_SIZE = 7.5
-LABEL_CHARS = 60
+LABEL_CHARS = 40
 """Longest tick label or legend entry; longer ones end in an ellipsis."""
 AXIS_LABEL_CHARS = 120
 """Longest axis or colour-bar label."""
