@@ -32,9 +32,12 @@ def domain_rows(data: pd.DataFrame, by_columns: list[str]) -> list[tuple[tuple, 
 
 
 def check_by_levels(data: pd.DataFrame, by_columns: list[str]) -> None:
-    """Refuse a ``by`` column with more than :data:`~cbss_analysis.common.checks.MAX_LEVELS` distinct values."""
+    """Refuse a ``by`` column that is missing for everyone or has more than :data:`~cbss_analysis.common.checks.MAX_LEVELS` values."""
     for name in by_columns:
-        checks.levels(int(data[name].nunique(dropna=True)), name, "by", what="distinct values")
+        distinct = int(data[name].nunique(dropna=True))
+        if distinct == 0 and len(data):
+            raise EstimationError(f"by: {snippet(name)} is missing for every respondent; no domain to estimate")
+        checks.levels(distinct, name, "by", what="distinct values")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,10 @@ def domain_codes(data: pd.DataFrame, by_columns: list[str]) -> Domains:
             codes.append(code.astype(np.int64))
             uniques.append(unique)
     for name, code in zip(by_columns, codes, strict=True):
-        checks.levels(np.unique(code[code >= 0]).size, name, "by", what="distinct values")
+        distinct = np.unique(code[code >= 0]).size
+        if distinct == 0 and len(data):
+            raise EstimationError(f"by: {snippet(name)} is missing for every respondent; no domain to estimate")
+        checks.levels(distinct, name, "by", what="distinct values")
     sizes = [len(u.categories) if isinstance(u, pd.CategoricalDtype) else len(u) for u in uniques]
     if np.prod(np.array(sizes, dtype=np.float64)) >= 2.0**62:
         raise EstimationError(f"by={snippet(by_columns)} has too many combinations of values")

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.text import Text
 
-from cbss_analysis import Survey, estimate, models, overview, scales
+from cbss_analysis import Survey, context, estimate, models, overview, plots, scales, tables
 from cbss_analysis.disclosure import linked_sets, suppress
 from cbss_analysis.survey import design_from_codebook
 from cbss_analysis.survey.codebook import load_codebook
@@ -193,3 +194,20 @@ def test_codebook_coverage_hides_small_valid_counts(derived: Survey) -> None:
     coverage = overview.codebook_coverage(derived, min_n=200).set_index("name")
     assert np.isnan(coverage.loc["condom_last_sex", "valid_share"])  # 105 valid, under 200
     assert coverage.loc["sex", "valid_share"] == 1.0
+
+
+def test_every_consumer_works_with_hidden_counts(derived: Survey) -> None:
+    table = estimate.proportion(derived, ["condom_last_sex", "ever_had_sex"], by=["state", "sex"])
+    assert table["suppressed"].any() and table["n"].isna().any()
+    shown = tables.format_estimates(table)
+    assert "suppressed" in shown.frame.iloc[:, 3].tolist() and shown.frame["n"].isna().any()
+    assert "<NA>" not in shown._repr_html_()
+    tables.format_wide(table.query("sex == 'Girl'"))
+    differences = estimate.compare(table, reference="regional")
+    assert differences.loc[differences["suppressed"], ["difference", "n"]].isna().all().all()
+    plots.indicator_heatmap(differences.query("sex == 'Girl'"))
+    one = table[table["variable"] == "condom_last_sex"]
+    texts = [t.get_text() for t in plots.estimates_by_state(one, split="sex").findobj(Text)]
+    assert any("suppressed (n < 30)" in t for t in texts)
+    plots.gap_plot(one, by="sex", groups=["Boy", "Girl"])
+    context.survey_beside_published(one, pd.DataFrame({"state": ["EE"], "sex": ["Girl"], "value_pct": [1.0], "source": ["x"]}))

@@ -258,6 +258,10 @@ CASES = [
     ("estimate_by_5000_values", lambda sb: lambda: estimate.mean(
         _plain_survey(_replicated(25).assign(case=lambda f: np.arange(len(f)) % 5000)), "age", by="case"),
      EstimationError, "'case' has 5,000 distinct values"),
+    ("estimate_by_all_missing", lambda sb: lambda: estimate.mean(_survey(_with("nothing", np.nan)), "age", by="nothing"),
+     EstimationError, "by: 'nothing' is missing for every respondent"),
+    ("model_by_all_missing", lambda sb: lambda: models.linear(_survey(_with("nothing", np.nan)), "age ~ C(sex)", by="nothing"),
+     EstimationError, "by: 'nothing' is missing for every respondent"),
     ("compare_empty_table", lambda sb: _compare_empty, EstimationError, "compare: the table has no rows"),
     ("model_empty_survey", lambda sb: lambda: models.linear(_survey(_frame().iloc[:0]), "age ~ C(sex)"), EstimationError,
      "linear: the survey has no respondents"),
