@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cbss_analysis import paths, states
-from cbss_analysis.common.text import snippet
+from cbss_analysis.common.text import snippet, strip_control
 from cbss_analysis.errors import DataError
 
 CONFIDENCE: tuple[str, ...] = ("H", "M", "L")
@@ -122,7 +122,7 @@ def _validate(frame: pd.DataFrame, path: Path, keys: tuple[str, ...]) -> None:
     duplicated = frame.duplicated(list(keys))
     if duplicated.any():
         row = frame[duplicated].iloc[0]
-        raise DataError(f"{path}: duplicate row for {', '.join(f'{k}={row[k]}' for k in keys)}; keep one")
+        raise DataError(f"{path}: duplicate row for {', '.join(f'{k}={strip_control(str(row[k]))[:40]}' for k in keys)}; keep one")
     bad = ~frame["confidence"].isin(CONFIDENCE)
     if bad.any():
         raise DataError(f"{path}: confidence {snippet(frame.loc[bad, 'confidence'].iloc[0])} is not one of "

@@ -232,7 +232,7 @@ def _parse_sources(raw: Any, path: Path) -> dict[str, Source]:
         raise StrategyError(f"{path}: 'sources' must be a mapping of source key -> {{citation, url}}")
     sources = {}
     for key, entry in raw.items():
-        where = f"sources.{key}"
+        where = f"sources.{snippet(str(key), 40)}"
         if not isinstance(entry, dict):
             raise StrategyError(f"{path}: {where}: expected a mapping with 'citation' and 'url'")
         _check_keys(entry, {"citation", "url"}, {"citation"}, path, where)

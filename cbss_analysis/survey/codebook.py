@@ -348,7 +348,7 @@ def _code_filter(value: Any, where: str, key: str) -> dict[str, tuple[int, ...]]
         return {}
     if not isinstance(value, dict):
         raise CodebookError(f"{where}: {key!r} must map variable names to lists of codes, got {snippet(value)}")
-    return {_F.plain_str(var, where, key): _F.integers(codes, where, f"{key}.{var}") for var, codes in value.items()}
+    return {_F.plain_str(var, where, key): _F.integers(codes, where, f"{key}.{strip_control(str(var))[:40]}") for var, codes in value.items()}
 
 
 def _parse_design(raw: Any, where: str) -> DesignSpec:

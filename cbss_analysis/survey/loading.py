@@ -34,7 +34,7 @@ def design_from_codebook(codebook: Codebook, lonely_psu: str = "fail") -> Design
         If the codebook declares no design.
     """
     if codebook.design is None:
-        raise DataError(f"{codebook.path or codebook.name}: the codebook declares no design (weight, strata, psu)")
+        raise DataError(f"{codebook.path or snippet(codebook.name)}: the codebook declares no design (weight, strata, psu)")
     spec = codebook.design
     return Design(weight=spec.weight, strata=spec.strata or None, psu=spec.psu, fpc=spec.fpc, lonely_psu=lonely_psu, nest=spec.nest)
 
