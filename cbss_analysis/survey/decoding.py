@@ -111,6 +111,9 @@ def decode_variable(column: pd.Series, variable: Variable, where: str) -> tuple[
                     [Problem("too_many_levels", variable.name, f"{where}: variable {name} has {len(column.cat.categories):,} "
                                                                f"categories in the file; at most {MAX_LEVELS:,} are allowed")])
         numeric, unknown = _category_codes(column, variable)
+        if unknown and not variable.is_labelled:
+            return column, [Problem("not_numeric", variable.name,
+                                    f"{where}: variable {name} holds non-numeric value {snippet(str(unknown[0][0]), 40)}")]
         if unknown:
             shown = ", ".join(f"{snippet(value, 40)} ({count} rows)" for value, count in unknown[:5])
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
