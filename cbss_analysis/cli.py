@@ -54,27 +54,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_codebook(args: argparse.Namespace) -> int:
     from cbss_analysis.survey.codebook import load_codebook
 
-    codebook = load_codebook(args.name)
-    flag = "  [SYNTHETIC DATA]" if codebook.synthetic else ""
-    _say(f"{codebook.name}: {codebook.title}{flag}")
-    if codebook.source:
-        _say(f"source: {codebook.source}")
-    _say(f"\nvariables ({len(codebook.variables)}):")
-    for variable in codebook.variables.values():
-        codes = ", ".join(f"{code}={label}" for code, label in variable.values.items())
-        _say(f"  {variable.name:<18} {variable.type:<11} {variable.label}" + (f"  [{codes}]" if codes else ""))
-    _say(f"\nindicators ({len(codebook.indicators)}):")
-    for indicator in codebook.indicators.values():
-        kind, argument = next(iter(indicator.rule.items()))
-        population = "".join(f"; population {k} in {list(v)}" for k, v in indicator.population.items())
-        _say(f"  {indicator.id:<24} {indicator.label} ({kind} {_rule_text(argument)} of {', '.join(indicator.variables)}{population})")
+    print("\n".join(load_codebook(args.name).describe_lines()))
     return 0
-
-
-def _rule_text(argument: object) -> str:
-    if isinstance(argument, dict):
-        return f"{argument['k']} of codes {list(argument['codes'])}"
-    return str(list(argument)) if isinstance(argument, tuple) else str(argument)
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:

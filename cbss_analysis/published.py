@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cbss_analysis import paths, states
+from cbss_analysis.common.text import snippet, strip_control
 from cbss_analysis.errors import DataError
 
 CONFIDENCE: tuple[str, ...] = ("H", "M", "L")
@@ -73,7 +74,7 @@ def load_published(name: str) -> pd.DataFrame:
     """
     names = available()
     if name not in names:
-        raise DataError(f"unknown published table {name!r}; available: {', '.join(names)}")
+        raise DataError(f"unknown published table {snippet(name)}; available: {', '.join(names)}")
     path = paths.published_dir() / f"{name}.csv"
     frame = _read(path, {**_COMMON, **SCHEMAS[name]})
     _validate(frame, path, KEYS[name])
@@ -88,7 +89,7 @@ def _read(path: Path, schema: dict[str, str]) -> pd.DataFrame:
         raise DataError(f"{path}: cannot be read as CSV ({exc.__class__.__name__}); restore the shipped file") from None
     missing = [column for column in schema if column not in frame.columns]
     if missing:
-        raise DataError(f"{path}: missing column {missing[0]!r}; expected {', '.join(schema)}")
+        raise DataError(f"{path}: missing column {snippet(missing[0])}; expected {', '.join(schema)}")
     specific = [column for column in schema if column not in _COMMON]
     frame = frame[["state", "state_name", *specific, "source", "source_url", "confidence"]]
     for column, dtype in schema.items():
@@ -97,10 +98,10 @@ def _read(path: Path, schema: dict[str, str]) -> pd.DataFrame:
         numeric = pd.to_numeric(frame[column], errors="coerce")
         bad = frame[column].notna() & numeric.isna()
         if bad.any():
-            raise DataError(f"{path}: column {column!r}: non-numeric value {frame.loc[bad, column].iloc[0]!r} "
+            raise DataError(f"{path}: column {snippet(column)}: non-numeric value {snippet(frame.loc[bad, column].iloc[0])} "
                             f"in {int(bad.sum())} row(s)")
         if dtype == "Int64" and (numeric.dropna() % 1 != 0).any():
-            raise DataError(f"{path}: column {column!r}: expected whole numbers")
+            raise DataError(f"{path}: column {snippet(column)}: expected whole numbers")
         frame[column] = numeric.astype(dtype)
     return frame
 
@@ -109,20 +110,20 @@ def _validate(frame: pd.DataFrame, path: Path, keys: tuple[str, ...]) -> None:
     names = states.state_names()
     for column in ("state", "state_name", "source", "confidence"):
         if frame[column].isna().any():
-            raise DataError(f"{path}: column {column!r} is empty in {int(frame[column].isna().sum())} row(s)")
+            raise DataError(f"{path}: column {snippet(column)} is empty in {int(frame[column].isna().sum())} row(s)")
     unknown = sorted(set(frame["state"]) - set(names))
     if unknown:
-        raise DataError(f"{path}: unknown state code {unknown[0]!r}; expected ISO2 codes of CBSS member states")
+        raise DataError(f"{path}: unknown state code {snippet(unknown[0])}; expected ISO2 codes of CBSS member states")
     wrong = frame["state_name"] != frame["state"].map(names)
     if wrong.any():
         row = frame[wrong].iloc[0]
-        raise DataError(f"{path}: state_name {row['state_name']!r} does not match code {row['state']!r} "
-                        f"({names[row['state']]!r} expected)")
+        raise DataError(f"{path}: state_name {snippet(row['state_name'])} does not match code {snippet(row['state'])} "
+                        f"({snippet(names[row['state']])} expected)")
     duplicated = frame.duplicated(list(keys))
     if duplicated.any():
         row = frame[duplicated].iloc[0]
-        raise DataError(f"{path}: duplicate row for {', '.join(f'{k}={row[k]}' for k in keys)}; keep one")
+        raise DataError(f"{path}: duplicate row for {', '.join(f'{k}={strip_control(str(row[k]))[:40]}' for k in keys)}; keep one")
     bad = ~frame["confidence"].isin(CONFIDENCE)
     if bad.any():
-        raise DataError(f"{path}: confidence {frame.loc[bad, 'confidence'].iloc[0]!r} is not one of "
+        raise DataError(f"{path}: confidence {snippet(frame.loc[bad, 'confidence'].iloc[0])} is not one of "
                         f"{', '.join(CONFIDENCE)}")

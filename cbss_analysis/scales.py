@@ -15,7 +15,10 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine.domains import domain_rows
+from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
+from cbss_analysis.common.text import snippet
+from cbss_analysis.disclosure import suppress_rows
 from cbss_analysis.errors import EstimationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,12 +56,12 @@ def score(survey: Survey, items: Sequence[str], method: str = "mean", min_valid:
         reverse-coded item without codes or range.
     """
     if method not in METHODS:
-        raise EstimationError(f"scale method {method!r} is not one of {', '.join(METHODS)}")
+        raise EstimationError(f"scale method {snippet(method)} is not one of {', '.join(METHODS)}")
     values = _item_matrix(survey, items)
     k = values.shape[1]
     required = k if min_valid is None else min_valid
     if not 1 <= required <= k:
-        raise EstimationError(f"min_valid={min_valid!r} must be between 1 and the number of items ({k})")
+        raise EstimationError(f"min_valid={snippet(min_valid)} must be between 1 and the number of items ({k})")
     answered = np.isfinite(values).sum(axis=1)
     total = np.nansum(values, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -98,7 +101,8 @@ def alpha(
     weighted : bool
         Use the design weights (default) or weight every respondent equally.
     min_n : int
-        Domains with fewer complete respondents are suppressed (alpha NaN).
+        Domains with fewer complete respondents are suppressed (alpha NaN, ``n`` NA), with the
+        margin rule of :mod:`cbss_analysis.disclosure`.
 
     Returns
     -------
@@ -112,13 +116,14 @@ def alpha(
     EstimationError
         Fewer than two items, unknown item or ``by`` column.
     """
-    if len(items) < 2:
-        raise EstimationError(f"Cronbach's alpha needs at least two items, got {list(items)!r}")
+    min_n = checks.min_n(min_n, "alpha")
+    if isinstance(items, str) or len(items) < 2:
+        raise EstimationError(f"Cronbach's alpha needs at least two items, got {snippet(items)}")
     values = _item_matrix(survey, items)
     by_columns = [by] if isinstance(by, str) else list(by or [])
     for name in by_columns:
-        if name not in survey.data.columns:
-            raise EstimationError(f"by variable {name!r} is not a column of the survey data")
+        if not isinstance(name, str) or name not in survey.data.columns:
+            raise EstimationError(f"by variable {snippet(name)} is not a column of the survey data")
     weight = survey.design_arrays().weight if weighted else np.ones(len(survey.data))
     complete = np.isfinite(values).all(axis=1)
     label = ", ".join(items)
@@ -129,6 +134,7 @@ def alpha(
         value = _alpha(values[rows_in], weight[rows_in]) if n >= max(min_n, 2) else np.nan
         rows.append({"variables": label, **dict(zip(by_columns, key)), "alpha": value, "n_items": len(items), "n": n, "suppressed": n < min_n})
     table = pd.DataFrame(rows, columns=["variables", *by_columns, "alpha", "n_items", "n", "suppressed"])
+    table = suppress_rows(table, min_n, table["n"], by=by_columns, identity=["variables"], blank=["alpha", "n"], function="alpha")
     table.attrs.update({"synthetic": bool(survey.synthetic), "kind": "alpha", "weighted": weighted, "min_n": min_n})
     return table
 
@@ -145,13 +151,19 @@ def _alpha(values: np.ndarray, weight: np.ndarray) -> float:
 def _item_matrix(survey: Survey, items: Sequence[str]) -> np.ndarray:
     """Items as float codes (n, k), reverse-coded where the codebook says so, NaN for missing."""
     if isinstance(items, str) or not items:
-        raise EstimationError(f"items must be a non-empty list of variable names, got {items!r}")
-    unknown = [name for name in items if name not in survey.data.columns]
+        raise EstimationError(f"items must be a non-empty list of variable names, got {snippet(items)}")
+    if len(survey.data) == 0:
+        raise EstimationError("scale: the survey has no respondents")
+    unknown = [name for name in items if not isinstance(name, str) or name not in survey.data.columns]
     if unknown:
-        raise EstimationError(f"scale item {unknown[0]!r} is not a column of the survey data")
+        raise EstimationError(f"scale item {snippet(unknown[0])} is not a column of the survey data")
     columns = []
     for name in items:
         codes = survey.codes(name).to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isnan(codes).all():
+            raise EstimationError(f"scale item {snippet(name)} has no valid value (missing for every respondent)")
+        if np.isinf(codes).any():
+            raise EstimationError(f"scale item {snippet(name)} has infinite values")
         variable = survey.codebook.variables.get(name) if survey.codebook is not None else None
         if variable is not None and variable.reverse:
             low, high = _code_range(variable)
@@ -165,4 +177,4 @@ def _code_range(variable: Variable) -> tuple[float, float]:
         return float(min(variable.values)), float(max(variable.values))
     if variable.range is not None:
         return variable.range
-    raise EstimationError(f"item {variable.name!r} is reverse-coded but its codebook entry has neither values nor range")
+    raise EstimationError(f"item {snippet(variable.name)} is reverse-coded but its codebook entry has neither values nor range")

@@ -11,6 +11,7 @@ from functools import lru_cache
 import pandas as pd
 
 from cbss_analysis import paths
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import DataError
 
 SUBREGIONS: tuple[str, ...] = ("Nordic", "Baltic", "Central")
@@ -28,7 +29,7 @@ def _read_states() -> pd.DataFrame:
         raise DataError(f"{path}: expected the eleven CBSS member states once each, found {len(frame)} rows")
     bad = sorted(set(frame["subregion"]) - set(SUBREGIONS))
     if bad:
-        raise DataError(f"{path}: unknown subregion {bad[0]!r}; expected one of {', '.join(SUBREGIONS)}")
+        raise DataError(f"{path}: unknown subregion {snippet(bad[0])}; expected one of {', '.join(SUBREGIONS)}")
     frame["hbsc_countryno"] = frame["hbsc_countryno"].astype("int64")
     frame["member_until"] = frame["member_until"].astype("Int64")
     return frame.sort_values("display_order").reset_index(drop=True)
@@ -75,5 +76,5 @@ def check_state(code: str) -> str:
     """
     upper = str(code).strip().upper()
     if upper not in state_codes():
-        raise DataError(f"unknown state {code!r}: expected an ISO2 code of a CBSS member state ({', '.join(state_codes())})")
+        raise DataError(f"unknown state {snippet(code)}: expected an ISO2 code of a CBSS member state ({', '.join(state_codes())})")
     return upper

@@ -20,6 +20,7 @@ import pandas as pd
 
 from cbss_analysis import paths
 from cbss_analysis.common.safe_yaml import read_yaml_file
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import StrategyError
 from cbss_analysis.survey.schema import Fields
 
@@ -126,12 +127,12 @@ class Strategy:
             if area.id == area_id:
                 return area
         known = ", ".join(a.id for a in self.priority_areas)
-        raise StrategyError(f"{self.path}: unknown priority area {area_id!r}; expected one of {known}")
+        raise StrategyError(f"{self.path}: unknown priority area {snippet(area_id)}; expected one of {known}")
 
     def areas(self, period: str | None = None) -> tuple[PriorityArea, ...]:
         """Priority areas, all or those of one ``period`` ("2017-2020" or "post-2020")."""
         if period is not None and period not in PERIODS:
-            raise StrategyError(f"{self.path}: unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+            raise StrategyError(f"{self.path}: unknown period {snippet(period)}; expected one of {', '.join(PERIODS)}")
         return tuple(a for a in self.priority_areas if period is None or a.period == period)
 
     def indicators_for(self, area_id: str) -> tuple[str, ...]:
@@ -158,7 +159,7 @@ class Strategy:
             return pd.DataFrame(rows, columns=["indicator", "priority_area"])
         if name not in _ENTRY_TYPES:
             known = ", ".join([*_ENTRY_TYPES, "indicator_links"])
-            raise StrategyError(f"{self.path}: no strategy table {name!r}; expected one of {known}")
+            raise StrategyError(f"{self.path}: no strategy table {snippet(name)}; expected one of {known}")
         entry_type = _ENTRY_TYPES[name]
         columns = [f.name for f in fields(entry_type)]
         frame = pd.DataFrame([[getattr(e, c) for c in columns] for e in getattr(self, name)], columns=columns)
@@ -197,7 +198,7 @@ def load_strategy(path: str | Path | None = None, codebooks: Iterable[Any] | Non
     _check_unique(entries["key_learnings"], path, "key_learnings")
     _check_unique(entries["sdg_targets"], path, "sdg_targets")
     if raw.get("vision_source") is not None and raw["vision_source"] not in sources:
-        raise StrategyError(f"{path}: vision_source: unknown source {raw['vision_source']!r}; add it under sources")
+        raise StrategyError(f"{path}: vision_source: unknown source {snippet(raw['vision_source'])}; add it under sources")
     area_ids = [a.id for a in entries["priority_areas"]]
     links = _derive_links(codebooks, area_ids)
     return Strategy(
@@ -231,20 +232,20 @@ def _parse_sources(raw: Any, path: Path) -> dict[str, Source]:
         raise StrategyError(f"{path}: 'sources' must be a mapping of source key -> {{citation, url}}")
     sources = {}
     for key, entry in raw.items():
-        where = f"sources.{key}"
+        where = f"sources.{snippet(str(key), 40)}"
         if not isinstance(entry, dict):
             raise StrategyError(f"{path}: {where}: expected a mapping with 'citation' and 'url'")
         _check_keys(entry, {"citation", "url"}, {"citation"}, path, where)
         url = entry.get("url")
         if url is not None and not (isinstance(url, str) and url.startswith("https://")):
-            raise StrategyError(f"{path}: {where}.url: expected an https:// address or null, found {url!r}")
+            raise StrategyError(f"{path}: {where}.url: expected an https:// address or null, found {snippet(url)}")
         sources[str(key)] = Source(key=str(key), citation=_text(entry, "citation", path, where), url=url)
     return sources
 
 
 def _parse_entries(raw: Any, name: str, entry_type: type, sources: dict[str, Source], path: Path) -> tuple:
     if not isinstance(raw, list):
-        raise StrategyError(f"{path}: {name!r} must be a list, found {type(raw).__name__}")
+        raise StrategyError(f"{path}: {snippet(name)} must be a list, found {type(raw).__name__}")
     names = [f.name for f in fields(entry_type)]
     parsed = []
     for index, entry in enumerate(raw):
@@ -256,17 +257,17 @@ def _parse_entries(raw: Any, name: str, entry_type: type, sources: dict[str, Sou
         for key in names:
             if key in ("year", "goal"):
                 if not isinstance(entry[key], int) or isinstance(entry[key], bool):
-                    raise StrategyError(f"{path}: {where}.{key}: expected an integer, found {entry[key]!r}")
+                    raise StrategyError(f"{path}: {where}.{key}: expected an integer, found {snippet(entry[key])}")
                 values[key] = entry[key]
             else:
                 values[key] = _text(entry, key, path, where)
         if values["source"] not in sources:
-            raise StrategyError(f"{path}: {where}.source: unknown source {values['source']!r}; add it under sources")
+            raise StrategyError(f"{path}: {where}.source: unknown source {snippet(values['source'])}; add it under sources")
         if values["confidence"] not in CONFIDENCE:
             raise StrategyError(
-                f"{path}: {where}.confidence: {values['confidence']!r} is not one of {', '.join(CONFIDENCE)}")
+                f"{path}: {where}.confidence: {snippet(values['confidence'])} is not one of {', '.join(CONFIDENCE)}")
         if "period" in values and values["period"] not in PERIODS:
-            raise StrategyError(f"{path}: {where}.period: {values['period']!r} is not one of {', '.join(PERIODS)}")
+            raise StrategyError(f"{path}: {where}.period: {snippet(values['period'])} is not one of {', '.join(PERIODS)}")
         parsed.append(entry_type(**values))
     return tuple(parsed)
 
@@ -286,7 +287,7 @@ def _derive_links(codebooks: Iterable[Any] | None, area_ids: list[str]) -> dict[
             unknown = sorted(set(indicator.priority_areas) - set(area_ids))
             if unknown:
                 raise StrategyError(
-                    f"{codebook.path}: indicator {indicator.id!r}: unknown priority area {unknown[0]!r}; "
+                    f"{codebook.path}: indicator {snippet(indicator.id)}: unknown priority area {snippet(unknown[0])}; "
                     f"expected ids from data/strategy/{STRATEGY_FILE}: {', '.join(area_ids)}")
             links.setdefault(indicator.id, set()).update(indicator.priority_areas)
     return {ind: tuple(a for a in area_ids if a in areas) for ind, areas in sorted(links.items())}

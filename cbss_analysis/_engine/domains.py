@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine.variance import group_index
+from cbss_analysis.common import checks
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 
 
@@ -32,9 +34,19 @@ def domain_rows(
     positions = np.arange(len(data)) if rows is None else np.flatnonzero(rows)
     if not by_columns:
         return [((), positions)]
+    check_by_levels(data, by_columns)
     frame = data[by_columns] if rows is None else data[by_columns].iloc[positions]
     groups = frame.groupby(by_columns, observed=True, sort=True, dropna=True).indices
     return [((key,) if len(by_columns) == 1 else tuple(key), positions[np.asarray(members)]) for key, members in groups.items()]
+
+
+def check_by_levels(data: pd.DataFrame, by_columns: list[str]) -> None:
+    """Refuse a ``by`` column that is missing for everyone or has more than :data:`~cbss_analysis.common.checks.MAX_LEVELS` values."""
+    for name in by_columns:
+        distinct = int(data[name].nunique(dropna=True))
+        if distinct == 0 and len(data):
+            raise EstimationError(f"by: {snippet(name)} is missing for every respondent; no domain to estimate")
+        checks.levels(distinct, name, "by", what="distinct values")
 
 
 @dataclass(frozen=True)
@@ -72,9 +84,14 @@ def domain_codes(
             code, unique = pd.factorize(column, sort=True, use_na_sentinel=True)
             codes.append(code.astype(np.int64))
             uniques.append(unique)
+    for name, code in zip(by_columns, codes, strict=True):
+        distinct = np.unique(code[code >= 0]).size
+        if distinct == 0 and len(data):
+            raise EstimationError(f"by: {snippet(name)} is missing for every respondent; no domain to estimate")
+        checks.levels(distinct, name, "by", what="distinct values")
     sizes = [len(u.categories) if isinstance(u, pd.CategoricalDtype) else len(u) for u in uniques]
     if np.prod(np.array(sizes, dtype=np.float64)) >= 2.0**62:
-        raise EstimationError(f"by={by_columns!r} has too many combinations of values")
+        raise EstimationError(f"by={snippet(by_columns)} has too many combinations of values")
     key = np.zeros(len(data), dtype=np.int64)
     missing = np.zeros(len(data), dtype=bool)
     for code, size in zip(codes, sizes, strict=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 
 PROPORTION_METHODS: tuple[str, ...] = ("logit", "beta", "wilson", "wald")
@@ -72,7 +73,7 @@ def proportion_interval(
         Unknown ``method``.
     """
     if method not in PROPORTION_METHODS:
-        raise EstimationError(f"ci={method!r} is not one of {', '.join(PROPORTION_METHODS)}")
+        raise EstimationError(f"ci={snippet(method)} is not one of {', '.join(PROPORTION_METHODS)}")
     if method == "wald":
         return wald(p, se, df, level)
     t = t_quantile(level, df)

@@ -21,6 +21,10 @@ MIN_N_FLOOR = 10
 """Below this ``min_n`` a notebook or report refuses to run unless ``allow_small_cells`` is set explicitly."""
 DEFAULT_LEVEL = 0.95
 """Default confidence level."""
+MAX_LEVELS = 1_000
+"""Most categories a variable may have (value labels, categories of a file's column, distinct values of a
+``by`` column or of a categorical model term): more would expand into that many estimate rows or model
+columns and exhaust memory instead of giving a useful table."""
 
 
 def problem(function: str, argument: str, value: Any, what: str) -> str:
@@ -85,6 +89,13 @@ def _is_numpy_integer(value: Any) -> bool:
     import numpy as np
 
     return isinstance(value, np.integer)
+
+
+def levels(count: int, name: Any, function: str, error: type[CbssError] = EstimationError, what: str = "categories") -> None:
+    """Refuse a variable with more than :data:`MAX_LEVELS` categories, in one line naming it."""
+    if count > MAX_LEVELS:
+        raise error(f"{function}: {snippet(name)} has {count:,} {what}; at most {MAX_LEVELS:,} are allowed "
+                    "(recode it into fewer groups)")
 
 
 def closest(name: str, candidates: Iterable[str], count: int = 3) -> list[str]:

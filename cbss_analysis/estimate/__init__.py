@@ -43,6 +43,7 @@ Conventions, each as in R:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -52,7 +53,8 @@ from cbss_analysis._engine import intervals
 from cbss_analysis._engine.intervals import holm
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
-from cbss_analysis.disclosure import suppress
+from cbss_analysis.common.text import snippet
+from cbss_analysis.disclosure import derived_population_counts, suppress
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
 from cbss_analysis.estimate.contrasts import contrast
@@ -166,7 +168,7 @@ def proportion(
         of :func:`mean`.
     """
     if ci not in intervals.PROPORTION_METHODS:
-        raise EstimationError(f"proportion: ci={ci!r} is not one of {', '.join(intervals.PROPORTION_METHODS)}")
+        raise EstimationError(f"proportion: ci={snippet(ci)} is not one of {', '.join(intervals.PROPORTION_METHODS)}")
     return _estimate(survey, variables, by, "proportion", ci, level, min_n, deff)
 
 
@@ -206,6 +208,8 @@ def _estimate(
     if not names:
         raise EstimationError(f"{kind}: no variables given")
     by_columns = by_names(survey, by, kind)
+    if len(survey) == 0:
+        raise EstimationError(f"{kind}: the survey has no respondents")
     columns = analysis_columns(survey, names, kind)
     domains = survey_domains(survey, by_columns)
     arrays = survey.design_arrays()
@@ -220,13 +224,18 @@ def _estimate(
     table["ci_low"] = low
     table["ci_high"] = high
     table = table[[*TABLE_COLUMNS_BEFORE_BY, *by_columns, *TABLE_COLUMNS_AFTER_BY]]
-    table.attrs.update(
-        {"synthetic": bool(survey.synthetic), "kind": kind, "level": float(level), "by": list(by_columns),
-         LINEARIZATION_ATTR: LinearizationRef(linearization)}
-    )
+    table.attrs.update({"synthetic": bool(survey.synthetic), "kind": kind, "level": float(level), "by": list(by_columns)})
     if ci is not None:
         table.attrs["ci"] = ci
-    return suppress(table, min_n)
+    protected = None
+    if min_n > 0:
+        categorical = [category is not None for category in columns.level]
+        protected = derived_population_counts(survey, columns.variable, categorical, columns.values, domains.code, domains.count)
+    table = suppress(table, min_n, by=by_columns, protected=protected)
+    hidden = table["suppressed"].to_numpy(dtype=bool)  # a suppressed estimate leaves no trace a contrast could use
+    linearization = dataclasses.replace(linearization, estimate=np.where(hidden, np.nan, linearization.estimate))
+    table.attrs[LINEARIZATION_ATTR] = LinearizationRef(linearization)
+    return table
 
 
 
@@ -287,10 +296,12 @@ def compare(
         by columns, the reference value is unknown, or ``level`` is outside (0, 1).
     """
     linearization = contrasts.table_linearization(table, "compare")
+    if len(table) == 0:
+        raise EstimationError("compare: the table has no rows")
     label_columns = [c for c in TABLE_COLUMNS_BEFORE_BY if c in linearization.keys.columns]
     by_columns = [c for c in linearization.keys.columns if c not in (*label_columns, ESTIMATE_INDEX)]
     if by not in by_columns:
-        raise EstimationError(f"compare: by={by!r} is not a by column of the table (by columns: {by_columns})")
+        raise EstimationError(f"compare: by={snippet(by)} is not a by column of the table (by columns: {by_columns})")
     level = checks.level(table.attrs.get("level", checks.DEFAULT_LEVEL) if level is None else level, "compare")
     rows = contrasts.matched_rows(table, linearization, "compare")
     group_columns = [*label_columns, *[c for c in by_columns if c != by]]
@@ -318,7 +329,7 @@ def compare(
     out["ci_low"] = low
     out["ci_high"] = high
     out["p_value"] = p_value
-    out["n"] = rows["n"].to_numpy()
+    out["n"] = pd.array(rows["n"], dtype="Int64")
     out["suppressed"] = rows["_suppressed"].to_numpy()
     out["df"] = df
     if reference not in contrasts.REFERENCES:

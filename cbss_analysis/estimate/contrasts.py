@@ -21,6 +21,7 @@ from scipy import sparse
 
 from cbss_analysis._engine import intervals, variance
 from cbss_analysis.common import checks
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import CbssError, EstimationError
 from cbss_analysis.estimate.linearization import ESTIMATE_INDEX, LINEARIZATION_ATTR, Linearization, LinearizationRef
 
@@ -252,7 +253,7 @@ def matched_rows(table: pd.DataFrame, linearization: Linearization, function: st
         table = table.reset_index(level=in_index)
     missing = [c for c in (*key_columns, "n", "n_weighted", "suppressed") if c not in table.columns]
     if missing:
-        raise EstimationError(f"{function}: the table lacks column {missing[0]!r}")
+        raise EstimationError(f"{function}: the table lacks column {snippet(missing[0])}")
     rows = table[[*key_columns, "n", "n_weighted", "suppressed"]].reset_index(drop=True)
     rows = rows.rename(columns={"suppressed": "_suppressed"})
     rows["_row"] = np.arange(len(rows))
@@ -287,7 +288,7 @@ def reference_weights(rows: pd.DataFrame, reference: str, by: str, population: M
         raw = np.where(available, population_weights(rows, by, labels, population), 0.0)
     else:
         if reference not in set(labels):
-            raise EstimationError(f"compare: reference={reference!r} is not 'regional', 'regional_weighted' or a value of {by!r}")
+            raise EstimationError(f"compare: reference={snippet(reference)} is not 'regional', 'regional_weighted' or a value of {snippet(by)}")
         raw = (available & (labels == reference)).astype(np.float64)
     totals = pd.Series(raw).groupby(rows["_group"].to_numpy()).transform("sum").to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -27,6 +27,7 @@ import pandas as pd
 from cbss_analysis._engine import variance
 from cbss_analysis._engine.domains import Domains, domain_codes
 from cbss_analysis.common import checks
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import DesignArrays, Survey
 
@@ -147,8 +148,11 @@ def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisCol
     for name in names:
         column = survey.data[name] if name in survey.data.columns else None
         if column is not None and isinstance(column.dtype, pd.CategoricalDtype):
+            checks.levels(len(column.cat.categories), name, kind)
             codes = column.cat.codes.to_numpy()
             missing = codes < 0 if mask is None else (codes < 0) | ~mask
+            if missing.all():
+                raise EstimationError(f"{kind}: variable {snippet(name)} has no valid value (missing for every respondent)")
             for i, label in enumerate(column.cat.categories):
                 values = (codes == i).astype(np.float64)
                 values[missing] = np.nan
@@ -157,11 +161,16 @@ def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisCol
                 out.values.append(values)
             continue
         values = numeric_values(survey, name)
+        if np.isnan(values).all():
+            raise EstimationError(f"{kind}: variable {snippet(name)} has no valid value (missing for every respondent)")
+        if np.isinf(values).any():
+            raise EstimationError(f"{kind}: variable {snippet(name)} is infinite in {int(np.isinf(values).sum())} row(s); "
+                                  "values must be finite numbers")
         if kind == "proportion":
             bad = ~np.isnan(values) & (values != 0.0) & (values != 1.0)
             if bad.any():
                 raise EstimationError(
-                    f"proportion: variable {name!r} has values other than 0 and 1 (e.g. {values[bad][0]:g} in "
+                    f"proportion: variable {snippet(name)} has values other than 0 and 1 (e.g. {values[bad][0]:g} in "
                     f"{int(bad.sum())} rows); use estimate.mean or an indicator"
                 )
         out.variable.append(name)
@@ -173,7 +182,7 @@ def analysis_columns(survey: Survey, names: list[str], kind: str) -> AnalysisCol
 def deff_reference(deff: bool | str) -> str | None:
     """``"replace"``, ``"wor"`` or None from the ``deff`` argument of the estimators."""
     if not isinstance(deff, (bool, str)) or deff not in DEFF_REFERENCES:
-        raise EstimationError(f"deff={deff!r} must be True, False, 'replace' or 'wor'")
+        raise EstimationError(f"deff={snippet(deff)} must be True, False, 'replace' or 'wor'")
     return DEFF_REFERENCES[deff]
 
 
@@ -232,6 +241,9 @@ def linearize(
             centred = x - domain_mean[domain]
             w_centred = w * centred
             ss = np.bincount(domain, weights=w_centred * centred, minlength=n_domains + 1)
+            if not (np.isfinite(sum_wx).all() and np.isfinite(ss).all()):
+                raise EstimationError(f"{kind}: variable {snippet(columns.variable[j])} is too large: its weighted sums "
+                                      "overflow to infinity; rescale it")
             if kind == "total":
                 z = np.bincount(cell_of_row, weights=wx, minlength=n_cells + 1)[:n_cells]
             else:

@@ -35,7 +35,9 @@ loses all its rows; the same holds here. Unused categories are dropped within ea
 coefficient for it.
 
 Problems are reported per fit, not raised, so that one bad domain does not stop a table:
-a fit on fewer than ``min_n`` respondents is not attempted (``suppressed=True``); a
+a fit on fewer than ``min_n`` respondents is not attempted (``suppressed=True``, its ``n`` hidden,
+and the margin rule of :mod:`cbss_analysis.disclosure` may suppress another domain's fit so that
+the suppressed counts cannot be recovered from the whole-sample fit); a
 coefficient that is a linear combination of earlier ones is aliased (``NaN``, as R's ``NA``);
 a logistic fit with fitted probabilities numerically 0 or 1 (separation) or one that does not
 converge has all its estimates blanked. The ``warning`` column says which, and a Python
@@ -55,6 +57,8 @@ import pandas as pd
 from cbss_analysis._engine.domains import domain_rows
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
+from cbss_analysis.common.text import snippet
+from cbss_analysis.disclosure import suppress_rows
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.models.fitting import LINEAR, LOGISTIC, Family, fit_domain, result_table
 from cbss_analysis.models.formula import check_outcome, design_matrix, formula_context, model_variables
@@ -152,6 +156,8 @@ def _regression(
     level = checks.level(level, family.name)
     min_n = checks.min_n(min_n, family.name)
     by_columns = [checks.column(c, survey.data.columns, family.name) for c in checks.names(by, "by", family.name)]
+    if len(survey.data) == 0:
+        raise EstimationError(f"{family.name}: the survey has no respondents")
     outcome, frame = model_variables(survey, formula)
     check_outcome(frame[outcome], outcome, family)
     complete = frame.notna().all(axis=1).to_numpy()
@@ -160,7 +166,7 @@ def _regression(
         complete = complete & analysed
     if not complete.any():
         raise EstimationError(
-            f"formula {formula!r}: no respondent has a value on every model variable ({', '.join(frame.columns)})"
+            f"formula {snippet(formula)}: no respondent has a value on every model variable ({', '.join(snippet(c, 30) for c in frame.columns[:8])})"
         )
     arrays = survey.design_arrays()
     context = formula_context(survey)
@@ -174,10 +180,13 @@ def _regression(
         labels = dict(zip(by_columns, key))
         rows.extend({"outcome": outcome, **labels, **row} for row in fit_rows)
     table = result_table(rows, by_columns, family)
+    blank = [c for c in table.columns if c not in ("outcome", *by_columns, "term", "suppressed")]
+    table = suppress_rows(table, min_n, table["n"], by=by_columns, identity=["outcome", "term"], unit=["outcome", *by_columns],
+                          blank=blank, function=family.name)
     table.attrs.update(
         {"synthetic": bool(survey.synthetic), "kind": family.name, "formula": formula, "level": level, "min_n": min_n}
     )
     flagged = table.loc[table["warning"].notna(), "warning"].unique()
     for message in flagged:
-        warnings.warn(f"{family.name} model {formula!r}: {message}", ModelWarning, stacklevel=3)
+        warnings.warn(f"{family.name} model {snippet(formula)}: {message}", ModelWarning, stacklevel=3)
     return table

@@ -10,9 +10,21 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import PlotError
 from cbss_analysis.plots import selection
-from cbss_analysis.plots.style import MARKERS, PALETTE, caption_text, finish, is_synthetic, new_figure, styled
+from cbss_analysis.plots.style import (
+    AXIS_LABEL_CHARS,
+    LABEL_CHARS,
+    MARKERS,
+    PALETTE,
+    caption_text,
+    finish,
+    is_synthetic,
+    new_figure,
+    plain,
+    styled,
+)
 
 _GREY = "#555555"
 
@@ -56,7 +68,7 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
         "suppressed (n=..)" label instead of a dot.
     """
     if isinstance(reference, str) and reference != "regional":
-        raise PlotError(f"estimates_by_state: reference={reference!r}; use 'regional', a number or None")
+        raise PlotError(f"estimates_by_state: reference={snippet(reference)}; use 'regional', a number or None")
     keep = ["state", split] if split else ["state"]
     rows, variable = selection.select(table, variable, category, keep, "estimates_by_state")
     scale = selection.percent_scale(table, percent)
@@ -86,13 +98,13 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
             _mark_missing(ax, position[row.state] + offset, row.suppressed, row.n, min_n, marker, colour)
             any_hidden = True
         if name is not None:
-            handles.append(Line2D([], [], marker=marker, color=colour, linestyle="none", label=str(name)))
+            handles.append(Line2D([], [], marker=marker, color=colour, linestyle="none", label=plain(name)))
         if reference == "regional" and len(visible):
             value = float(visible["estimate"].mean()) * scale
             line_colour = colour if name is not None else "black"
             label = f"Regional mean{f' ({name})' if name is not None else ''}: {_fmt(value, scale)}"
             ax.axvline(value, color=line_colour, linestyle="--", linewidth=1, zorder=1)
-            handles.append(Line2D([], [], color=line_colour, linestyle="--", linewidth=1, label=label))
+            handles.append(Line2D([], [], color=line_colour, linestyle="--", linewidth=1, label=plain(label)))
     if reference is not None and reference != "regional":
         ax.axvline(float(reference) * scale, color="black", linestyle=":", linewidth=1.2, zorder=1)
         label = f"Reference: {_fmt(reference * scale, scale)}"
@@ -108,7 +120,7 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
         top = float(np.nanmax(rows.loc[shown, "ci_high"].to_numpy(float), initial=0.0)) * scale
         ax.set_xlim(0, min(100.0, max(top * 1.08, 1.0)))
     what = variable if category is None else f"{variable}: {category}"
-    ax.set_xlabel(xlabel or selection.value_label(table, what, scale))
+    ax.set_xlabel(plain(xlabel or selection.value_label(table, what, scale), AXIS_LABEL_CHARS))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     split_note = f", by {split}" if split else ""
@@ -148,7 +160,7 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     rows, variable = selection.select(table, variable, category, ["state", by], "gap_plot")
     names = selection.group_order(rows[by], groups)
     if len(names) != 2:
-        raise PlotError(f"gap_plot: {by!r} has {len(names)} groups ({', '.join(names)}); pass groups=[first, second]")
+        raise PlotError(f"gap_plot: {snippet(by)} has {len(names)} groups ({selection.listing(names)}); pass groups=[first, second]")
     rows = rows[rows[by].astype(str).isin(names)].assign(state=lambda f: f["state"].astype(str),
                                                          group=lambda f: f[by].astype(str))
     scale = selection.percent_scale(table, percent)
@@ -158,7 +170,9 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     order = list(gap.index)
     position = {state: i for i, state in enumerate(order)}
 
-    figure, ax = new_figure(7.5, 1.5 + 0.32 * len(order))
+    gap_labels = [plain(_gap_label(gap[s], _why_missing(rows, s, names))) for s in order]
+    longest = max((len(label) for label in gap_labels), default=0)
+    figure, ax = new_figure(7.5 + 0.07 * max(0, longest - 12), 1.5 + 0.32 * len(order))
     min_n = table.attrs.get("min_n") or 30
     complete = wide.loc[order].dropna()
     ax.hlines([position[s] for s in complete.index], complete.min(axis=1), complete.max(axis=1),
@@ -166,20 +180,20 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     for index, name in enumerate(names):
         visible = rows[(rows["group"] == name) & rows["value"].notna()]
         ax.plot(visible["value"], visible["state"].map(position), linestyle="none", marker=MARKERS[index],
-                color=PALETTE[index], markersize=7, label=name, zorder=3)
+                color=PALETTE[index], markersize=7, label=plain(name), zorder=3)
     unit = "pp" if scale == 100 else ""
     _state_axis(ax, order)
     right = ax.secondary_yaxis("right")
-    right.set_yticks(range(len(order)), labels=[_gap_label(gap[s], _why_missing(rows, s, names)) for s in order])
-    right.set_ylabel(f"Gap: {names[1]} minus {names[0]}{f' ({unit})' if unit else ''}")
+    right.set_yticks(range(len(order)), labels=gap_labels)
+    right.set_ylabel(plain(f"Gap: {names[1]} minus {names[0]}{f' ({unit})' if unit else ''}", LABEL_CHARS))
     right.tick_params(length=0)
     ax.xaxis.grid(True)
     ax.set_axisbelow(True)
     if scale == 100:
         ax.set_xlim(0, min(100.0, max(float(np.nanmax(wide.to_numpy(), initial=0.0)) * 1.08, 1.0)))
     what = variable if category is None else f"{variable}: {category}"
-    ax.set_xlabel(xlabel or selection.value_label(table, what, scale))
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(names))
+    ax.set_xlabel(plain(xlabel or selection.value_label(table, what, scale), AXIS_LABEL_CHARS))
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(names) if sum(map(len, names)) <= 50 else 1)
     suppressed_note = (f"'suppressed': a group with fewer than {min_n} respondents. "
                        if rows["suppressed"].any() else "")
     notes = (f"Dots: design-based estimates for {names[0]} and {names[1]}; states sorted by the gap. {suppressed_note}"
@@ -189,7 +203,7 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
 
 
 def _state_axis(ax: Axes, order: list[str]) -> None:
-    ax.set_yticks(range(len(order)), labels=[selection.state_label(s) for s in order])
+    ax.set_yticks(range(len(order)), labels=[plain(selection.state_label(s)) for s in order])
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_ylabel("State")
     ax.tick_params(axis="y", length=0)

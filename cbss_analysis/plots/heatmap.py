@@ -15,12 +15,14 @@ from cbss_analysis import states
 from cbss_analysis.errors import PlotError
 from cbss_analysis.plots import selection
 from cbss_analysis.plots.style import (
+    AXIS_LABEL_CHARS,
     DIVERGING_CMAP,
     MISSING_COLOUR,
     caption_text,
     finish,
     is_synthetic,
     new_figure,
+    plain,
     styled,
     text_colour,
 )
@@ -76,7 +78,7 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
     limit = float(np.nanmax(np.abs(values.to_numpy()), initial=0.0)) or 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     cmap = mpl.colormaps[DIVERGING_CMAP]
-    row_labels = [(labels or {}).get(v, v) for v in variables]
+    row_labels = [plain((labels or {}).get(v, v)) for v in variables]
     label_inches = 0.075 * max((len(text) for text in row_labels), default=0)  # ~7.5 pt per character of tick text
     width = label_inches + 1.9 + 0.62 * len(codes)
     figure, ax = new_figure(max(width, 6.0), 1.9 + 0.42 * len(variables))
@@ -93,7 +95,7 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
                 fontweight="bold" if bold else "normal", color=text_colour(cmap(norm(value))))
         if bold:
             ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="black", linewidth=1.4))
-    ax.set_xticks(range(len(codes)), labels=codes)
+    ax.set_xticks(range(len(codes)), labels=[plain(c) for c in codes])
     ax.set_yticks(range(len(variables)), labels=row_labels)
     ax.tick_params(length=0)
     ax.set_xlabel("State (ISO code)")
@@ -102,7 +104,7 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
         spine.set_visible(False)
     bar = figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
     short, long = _reference_text(diff_table.attrs.get("reference", "regional"))
-    bar.set_label(f"Difference from {short}{f' ({unit})' if unit else ''}")
+    bar.set_label(plain(f"Difference from {short}{f' ({unit})' if unit else ''}", AXIS_LABEL_CHARS))
     notes = (f"Cells: state minus {long}; outlined and bold: the {selection.ci_percent(diff_table)} confidence "
              "interval excludes zero; grey: no estimate (suppressed).")
     caption = caption_text(source or diff_table.attrs.get("source"), is_synthetic(diff_table, synthetic), notes)

@@ -10,13 +10,17 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from cbss_analysis import states
+from cbss_analysis.common.text import snippet
+from cbss_analysis.errors import PlotError
 from cbss_analysis.plots.style import (
+    AXIS_LABEL_CHARS,
     MISSING_COLOUR,
     SEQUENTIAL_CMAP,
     caption_text,
     finish,
     is_synthetic,
     new_figure,
+    plain,
     styled,
     text_colour,
 )
@@ -80,8 +84,8 @@ def state_map(values: pd.Series, *, title: str | None = None, label: str | None 
                                     hatch="///" if missing else None))
         ink = "#333333" if missing else text_colour(face)
         ax.text(column + 0.5, row + 0.66, code, ha="center", va="center", fontsize=12, fontweight="bold", color=ink)
-        ax.text(column + 0.5, row + 0.42, names[code], ha="center", va="center", fontsize=6.5, color=ink)
-        ax.text(column + 0.5, row + 0.2, "no data" if missing else fmt.format(value), ha="center", va="center",
+        ax.text(column + 0.5, row + 0.42, plain(names[code]), ha="center", va="center", fontsize=6.5, color=ink)
+        ax.text(column + 0.5, row + 0.2, "no data" if missing else plain(_formatted(fmt, value), 20), ha="center", va="center",
                 fontsize=8.5, color=ink, style="italic" if missing else "normal")
     ax.text(3.5, 1.95, "Baltic\nSea", ha="center", va="center", fontsize=8, color="#7A9CC6", style="italic")
     ax.set_xlim(-0.1, 6.1)
@@ -89,7 +93,16 @@ def state_map(values: pd.Series, *, title: str | None = None, label: str | None 
     ax.set_aspect("equal")
     ax.set_axis_off()
     bar = figure.colorbar(ScalarMappable(norm=norm, cmap=colours), ax=ax, shrink=0.8, pad=0.02)
-    bar.set_label(label or str(values.name or "value"))
+    bar.set_label(plain(label or str(values.name or "value"), AXIS_LABEL_CHARS))
     notes = "Tile map: each square is one CBSS member state, placed roughly as on a map; grey hatched: no data."
     caption = caption_text(source or values.attrs.get("source"), is_synthetic(values, synthetic), notes)
     return finish(figure, title or f"{values.name or 'Value'} by state", caption)
+
+
+def _formatted(fmt: str, value: float) -> str:
+    """``fmt.format(value)``; a format that cannot format one number is a PlotError."""
+    try:
+        return fmt.format(value)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as error:
+        raise PlotError(f"state_map: fmt={snippet(fmt)} cannot format a number ({type(error).__name__}); "
+                        "use e.g. '{:.1f}'") from None

@@ -7,17 +7,30 @@ from collections.abc import Sequence
 import pandas as pd
 
 from cbss_analysis import states
+from cbss_analysis.common.text import snippet, strip_control
 from cbss_analysis.errors import PlotError
 
 ESTIMATE_COLUMNS: tuple[str, ...] = ("variable", "estimate", "ci_low", "ci_high", "n", "suppressed")
 _NOT_BY = {"variable", "level", "estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "deff", "suppressed", "df"}
 
 
+def listing(values: Sequence[object], limit: int = 8) -> str:
+    """Up to ``limit`` values for a message, each one line and at most 30 characters."""
+    values = list(values)
+    shown = ", ".join(_short(v) for v in values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def _short(value: object) -> str:
+    text = strip_control(str(value))
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
 def require_columns(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     """Raise a one-line PlotError naming the first missing column."""
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise PlotError(f"{what}: table has no column {missing[0]!r}; expected {', '.join(columns)}")
+        raise PlotError(f"{what}: table has no column {snippet(missing[0])}; expected {', '.join(columns)}")
 
 
 def select(table: pd.DataFrame, variable: str | None, category: str | None, keep: Sequence[str],
@@ -44,25 +57,25 @@ def select(table: pd.DataFrame, variable: str | None, category: str | None, keep
     variables = list(dict.fromkeys(table["variable"].astype(str)))
     if variable is None:
         if len(variables) != 1:
-            raise PlotError(f"{what}: table holds several variables ({', '.join(variables)}); pass variable=")
+            raise PlotError(f"{what}: table holds several variables ({listing(variables)}); pass variable=")
         variable = variables[0]
     if variable not in variables:
-        raise PlotError(f"{what}: variable {variable!r} not in the table ({', '.join(variables)})")
+        raise PlotError(f"{what}: variable {snippet(variable)} not in the table ({listing(variables)})")
     rows = table[table["variable"].astype(str) == variable]
     if "level" in rows.columns and rows["level"].notna().any():
         levels = list(dict.fromkeys(rows["level"].dropna().astype(str)))
         if category is None and len(levels) > 1:
-            raise PlotError(f"{what}: {variable!r} has categories ({', '.join(levels)}); pass category=")
+            raise PlotError(f"{what}: {snippet(variable)} has categories ({listing(levels)}); pass category=")
         chosen = category if category is not None else levels[0]
         if chosen not in levels:
-            raise PlotError(f"{what}: {variable!r} has no category {chosen!r} ({', '.join(levels)})")
+            raise PlotError(f"{what}: {snippet(variable)} has no category {snippet(chosen)} ({listing(levels)})")
         rows = rows[rows["level"].astype(str) == chosen]
     extra = [c for c in rows.columns if c not in _NOT_BY and c not in keep and rows[c].nunique(dropna=False) > 1]
     if extra:
-        raise PlotError(f"{what}: table has several values of {extra[0]!r}; filter the table first "
+        raise PlotError(f"{what}: table has several values of {snippet(extra[0])}; filter the table first "
                         f"(or split by it where the figure allows)")
     if rows.duplicated(list(keep)).any():
-        raise PlotError(f"{what}: more than one row per {' x '.join(keep)} for {variable!r}")
+        raise PlotError(f"{what}: more than one row per {' x '.join(keep)} for {snippet(variable)}")
     rows = rows.copy()
     rows["suppressed"] = rows["suppressed"].fillna(False).astype(bool)
     return rows, variable

@@ -4,6 +4,11 @@ The palette is Okabe and Ito's (2008) colour-blind-safe set; sequential maps use
 and diverging maps ``PuOr_r`` (both readable with colour-vision deficiency). Figures are built
 as :class:`matplotlib.figure.Figure` objects without pyplot, so nothing is shown or kept open;
 Jupyter displays a returned figure itself.
+
+Labels come from other people's codebooks and tables, so every text handed to matplotlib goes
+through :func:`plain`: control characters removed, length bounded, and every ``$`` escaped, so
+that a label such as ``$x^2$`` is drawn as written and never parsed as mathtext. Figure sizes
+are bounded (:data:`MAX_WIDTH`, :data:`MAX_HEIGHT`) whatever the labels or the number of rows.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Any, ParamSpec, TypeVar
 import matplotlib as mpl
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+
+from cbss_analysis.common.text import strip_control
 
 OKABE_ITO: dict[str, str] = {
     "blue": "#0072B2",
@@ -38,6 +45,18 @@ MISSING_COLOUR = "#D9D9D9"
 SEQUENTIAL_CMAP = "cividis"
 DIVERGING_CMAP = "PuOr_r"
 CAPTION_SIZE = 7.5
+LABEL_CHARS = 40
+"""Longest tick label or legend entry; longer ones end in an ellipsis."""
+AXIS_LABEL_CHARS = 120
+"""Longest axis or colour-bar label."""
+TITLE_CHARS = 200
+"""Longest title (wrapped to the figure's width)."""
+CAPTION_LINES = 12
+"""Most lines of a caption."""
+MAX_WIDTH = 16.0
+"""Widest figure, inches."""
+MAX_HEIGHT = 30.0
+"""Tallest figure, inches."""
 
 RC: dict[str, Any] = {
     "font.family": "sans-serif",
@@ -95,8 +114,26 @@ class CbssFigure(Figure):
         return buffer.getvalue()
 
 
+def plain(text: Any, limit: int = LABEL_CHARS) -> str:
+    """``text`` as matplotlib should draw it: literally.
+
+    Control characters are removed (newlines become spaces), the text is cut to ``limit``
+    characters (ending in an ellipsis) and every ``$`` is escaped, so that mathtext never
+    interprets a label (``$x^2$`` is drawn with its dollar signs).
+    """
+    shown = strip_control("" if text is None else str(text)).strip()
+    if len(shown) > limit:
+        shown = shown[: limit - 1].rstrip() + "\u2026"
+    return shown.replace("$", r"\$")
+
+
 def new_figure(width: float, height: float, **subplots: Any) -> tuple[Figure, Any]:
-    """A figure with constrained layout and its axes (``Figure.subplots`` keyword arguments)."""
+    """A figure with constrained layout and its axes (``Figure.subplots`` keyword arguments).
+
+    The size is bounded to :data:`MAX_WIDTH` x :data:`MAX_HEIGHT` inches.
+    """
+    width = min(max(float(width), 1.0), MAX_WIDTH)
+    height = min(max(float(height), 1.0), MAX_HEIGHT)
     figure = CbssFigure(figsize=(width, height), layout="constrained")
     return figure, figure.subplots(**subplots)
 
@@ -117,10 +154,16 @@ def finish(figure: Figure, title: str, caption: str) -> Figure:
     The constrained layout is computed once and then frozen, so that every later rendering of
     the figure (inline display, each save) gives the same bytes.
     """
-    figure.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
     width, height = figure.get_size_inches()
+    title_chars = max(30, int(width * 72 / (11 * 0.62)))
+    title_lines = textwrap.wrap(strip_control(title or "").strip()[:TITLE_CHARS], title_chars)[:3]
+    figure.suptitle("\n".join(plain(line, TITLE_CHARS) for line in title_lines), x=0.01, ha="left",
+                    fontweight="bold", fontsize=11)
     chars = max(40, int(width * 72 / (CAPTION_SIZE * 0.56)))
-    lines = textwrap.wrap(caption, chars) if caption else []
+    lines = textwrap.wrap(strip_control(caption), chars) if caption else []
+    if len(lines) > CAPTION_LINES:
+        lines = [*lines[: CAPTION_LINES - 1], lines[CAPTION_LINES - 1][: chars - 1] + "\u2026"]
+    lines = [plain(line, chars + 1) for line in lines]
     if lines:
         band = (len(lines) * CAPTION_SIZE * 1.3 / 72 + 0.12) / height
         figure.get_layout_engine().set(rect=(0, band, 1, 1 - band))

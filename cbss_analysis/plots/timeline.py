@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from cbss_analysis import states
-from cbss_analysis.plots.style import OKABE_ITO, caption_text, finish, new_figure, styled
+from cbss_analysis.common.text import strip_control
+from cbss_analysis.plots.style import OKABE_ITO, caption_text, finish, new_figure, plain, styled
 
 if TYPE_CHECKING:
     from cbss_analysis.strategy import Strategy
@@ -65,7 +66,7 @@ def timeline(strategy: Strategy | None = None, published: Mapping[str, pd.DataFr
                  markerfacecolor="none" if hollow else "black")
         left = milestone.year < turn
         top.text(milestone.year + (0.8 if left else -0.8), row,
-                 "\n".join(textwrap.wrap(f"{milestone.year}: {milestone.event}", 52)),
+                 "\n".join(plain(line) for line in textwrap.wrap(strip_control(f"{milestone.year}: {milestone.event}"), 52)[:6]),
                  ha="left" if left else "right", va="center", fontsize=7.5, linespacing=1.1)
     top.set_ylim(len(milestones) - 0.4, -0.6)
     top.set_yticks([])
@@ -87,7 +88,7 @@ def timeline(strategy: Strategy | None = None, published: Mapping[str, pd.DataFr
     for code, note in missing.items():
         bottom.text(0.995, position[code], note, transform=bottom.get_yaxis_transform(), ha="right", va="center",
                     fontsize=7, color="#555555", style="italic")
-    bottom.set_yticks(range(len(codes)), labels=[names[c] for c in codes])
+    bottom.set_yticks(range(len(codes)), labels=[plain(names[c]) for c in codes])
     bottom.set_ylim(len(codes) - 0.5, -0.5)
     bottom.tick_params(axis="y", length=0)
     bottom.set_ylabel("State")

@@ -10,13 +10,17 @@ codes of the wrong type and rules that name unknown variables each raise a
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from cbss_analysis import paths
+from cbss_analysis.common.checks import MAX_LEVELS
 from cbss_analysis.common.safe_yaml import read_yaml_file
+from cbss_analysis.common.text import snippet, strip_control
 from cbss_analysis.errors import CodebookError
 from cbss_analysis.survey.design import LONELY_PSU_RULES
 from cbss_analysis.survey.schema import Fields
@@ -26,6 +30,9 @@ LABELLED_TYPES: frozenset[str] = frozenset({"categorical", "ordinal", "binary"})
 TEXT_TYPES: frozenset[str] = frozenset({"text"})
 """Character variables (SPSS A-format, e.g. HBSC's ``region`` "DK", "BE-VLG"): string codes, never numbers."""
 RULE_KINDS: tuple[str, ...] = ("in", "at_least", "count_at_least", "mean_of")
+INCLUDE_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
+"""The only files an ``include`` may name."""
+_SHIPPED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 _TOP_KEYS = {"codebook", "title", "source", "synthetic", "include", "state_variable", "design", "variables", "indicators"}
 _DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest", "lonely_psu"}
@@ -144,17 +151,50 @@ class Codebook:
         try:
             return self.variables[name]
         except KeyError:
-            raise CodebookError(f"{self._where()}: unknown variable {name!r}") from None
+            raise CodebookError(f"{self._where()}: unknown variable {snippet(name)}") from None
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator ``indicator_id`` or raise :class:`CodebookError`."""
         try:
             return self.indicators[indicator_id]
         except KeyError:
-            raise CodebookError(f"{self._where()}: unknown indicator {indicator_id!r}") from None
+            raise CodebookError(f"{self._where()}: unknown indicator {snippet(indicator_id)}") from None
+
+    def describe_lines(self) -> list[str]:
+        """The lines of ``cbss-analysis codebook NAME``: title, source, variables and indicators.
+
+        Every piece of text from the codebook (names, labels, value labels, title, source) has its
+        control characters removed (:func:`cbss_analysis.common.text.strip_control`: terminal escapes,
+        bidirectional overrides, newlines), so that printing the lines cannot move the cursor,
+        recolour the terminal or hide text. ``""`` is a blank line.
+        """
+        def clean(value: Any) -> str:
+            return strip_control(str(value))
+
+        flag = "  [SYNTHETIC DATA]" if self.synthetic else ""
+        lines = [f"{clean(self.name)}: {clean(self.title)}{flag}"]
+        if self.source:
+            lines.append(f"source: {clean(self.source)}")
+        lines += ["", f"variables ({len(self.variables)}):"]
+        for variable in self.variables.values():
+            codes = ", ".join(f"{code}={clean(label)}" for code, label in variable.values.items())
+            lines.append(f"  {clean(variable.name):<18} {variable.type:<11} {clean(variable.label)}" + (f"  [{codes}]" if codes else ""))
+        lines += ["", f"indicators ({len(self.indicators)}):"]
+        for indicator in self.indicators.values():
+            kind, argument = next(iter(indicator.rule.items()))
+            population = "".join(f"; population {clean(k)} in {list(v)}" for k, v in indicator.population.items())
+            lines.append(f"  {clean(indicator.id):<24} {clean(indicator.label)} ({kind} {clean(_rule_text(argument))} of "
+                         f"{', '.join(clean(v) for v in indicator.variables)}{population})")
+        return lines
 
     def _where(self) -> str:
-        return str(self.path) if self.path else f"codebook {self.name!r}"
+        return str(self.path) if self.path else f"codebook {snippet(self.name)}"
+
+
+def _rule_text(argument: Any) -> str:
+    if isinstance(argument, dict):
+        return f"{argument['k']} of codes {list(argument['codes'])}"
+    return str(list(argument)) if isinstance(argument, tuple) else str(argument)
 
 
 def codebook_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
@@ -174,13 +214,63 @@ def codebook_path(name_or_path: str | Path, relative_to: Path | None = None) -> 
         candidate = relative_to / candidate
     if candidate.suffix in {".yaml", ".yml"} or candidate.exists() or "/" in text:
         if not candidate.is_file():
-            raise CodebookError(f"{candidate}: codebook file not found")
+            raise CodebookError(f"{snippet(str(candidate))}: codebook file not found")
         return candidate.resolve()
     shipped = paths.codebook_dir() / f"{text}.yaml"
     if not shipped.is_file():
         names = sorted(p.stem for p in paths.codebook_dir().glob("*.yaml"))
-        raise CodebookError(f"unknown codebook {text!r}: expected a path or one of {', '.join(names) or '(none shipped)'}")
+        raise CodebookError(f"unknown codebook {snippet(text)}: expected a path or one of {', '.join(names) or '(none shipped)'}")
     return shipped
+
+
+def include_path(value: str, including: Path) -> Path:
+    """The file that an ``include`` entry of the codebook ``including`` names, when it may be read.
+
+    An entry is either the name of a shipped codebook (``hbsc2018_oa``, read from
+    :func:`cbss_analysis.paths.codebook_dir`) or a relative path to a ``.yaml`` (or ``.yml``) file
+    in the including file's folder or below it. Refused, each with one line naming the including
+    file and the entry: absolute paths (and ``~``), ``..`` anywhere in the path, other suffixes, and
+    any path that, once symbolic links are resolved, leaves both the including file's folder tree
+    and the shipped codebooks folder (or does not end in ``.yaml``). So a codebook from someone else
+    can never make the package read ``/etc/passwd``, a key file or another user's data.
+
+    Raises
+    ------
+    CodebookError
+        If the entry is not allowed or the file does not exist.
+    """
+    where = f"{including}: include {snippet(value)}"
+    if strip_control(value) != value or "\\" in value:
+        raise CodebookError(f"{where}: not a plain file name (control characters or backslashes)")
+    pure = PurePath(value)
+    if value.startswith("~") or pure.is_absolute():
+        raise CodebookError(f"{where}: absolute paths are not allowed; name a .yaml file in the codebook's folder "
+                            "(relative to it) or a shipped codebook")
+    if ".." in pure.parts:
+        raise CodebookError(f"{where}: '..' is not allowed; an include must stay in the codebook's folder tree")
+    shipped_dir = paths.codebook_dir().resolve()
+    if not pure.suffix and len(pure.parts) == 1:
+        if not _SHIPPED_NAME.fullmatch(value):
+            raise CodebookError(f"{where}: not a codebook name (letters, digits, '_' and '-')")
+        candidate = shipped_dir / f"{value}.yaml"
+        if not candidate.is_file():
+            raise CodebookError(f"{where}: no shipped codebook of that name; expected one of "
+                                f"{', '.join(available_codebooks()) or '(none shipped)'} or a relative .yaml path")
+    elif pure.suffix.lower() not in INCLUDE_SUFFIXES:
+        raise CodebookError(f"{where}: only .yaml files may be included")
+    else:
+        candidate = including.parent / pure
+    try:
+        resolved = candidate.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise CodebookError(f"{where}: codebook file not found") from None
+    allowed = (including.parent.resolve(), shipped_dir)
+    if not any(resolved.is_relative_to(folder) for folder in allowed):
+        raise CodebookError(f"{where}: leads outside the codebook's folder (through a symbolic link); "
+                            "only files in its folder tree or the shipped codebooks may be included")
+    if resolved.suffix.lower() not in INCLUDE_SUFFIXES or not resolved.is_file():
+        raise CodebookError(f"{where}: is not a .yaml file once links are resolved")
+    return resolved
 
 
 def available_codebooks() -> list[str]:
@@ -212,7 +302,7 @@ def load_codebook(name_or_path: str | Path) -> Codebook:
 
 def _load(path: Path, chain: tuple[Path, ...]) -> Codebook:
     if path in chain:
-        raise CodebookError(f"{path}: include cycle ({' -> '.join(p.stem for p in (*chain, path))})")
+        raise CodebookError(f"{path}: include cycle ({' -> '.join(snippet(p.stem) for p in (*chain, path))})")
     raw = _read_codebook_yaml(path)
     where = str(path)
     _F.keys(raw, _TOP_KEYS, where, "top level")
@@ -221,7 +311,7 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Codebook:
     indicators: dict[str, Indicator] = {}
     files = [path]
     for included in _F.as_list(raw.get("include", []), where, "include"):
-        sub = _load(codebook_path(_F.plain_str(included, where, "include"), relative_to=path.parent), (*chain, path))
+        sub = _load(include_path(_F.plain_str(included, where, "include"), path), (*chain, path))
         variables.update(sub.variables)
         indicators.update(sub.indicators)
         files.extend(f for f in sub.files if f not in files)
@@ -268,8 +358,8 @@ def _code_filter(value: Any, where: str, key: str) -> dict[str, tuple[int, ...]]
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise CodebookError(f"{where}: {key!r} must map variable names to lists of codes, got {value!r}")
-    return {_F.plain_str(var, where, key): _F.integers(codes, where, f"{key}.{var}") for var, codes in value.items()}
+        raise CodebookError(f"{where}: {key!r} must map variable names to lists of codes, got {snippet(value)}")
+    return {_F.plain_str(var, where, key): _F.integers(codes, where, f"{key}.{strip_control(str(var))[:40]}") for var, codes in value.items()}
 
 
 def _parse_design(raw: Any, where: str) -> DesignSpec:
@@ -298,26 +388,30 @@ def _entry(raw: Any, keys: set[str], id_key: str, where: str, what: str) -> tupl
     """Check one variable or indicator entry; return its name and the ``where`` that names it."""
     _F.keys(_F.mapping(raw, where, f"a {what}"), keys, where, what)
     name = _F.require_str(raw, id_key, where)
-    return name, f"{where} ({name})"
+    shown = name if len(name) <= 60 and strip_control(name) == name else snippet(name, 60)
+    return name, f"{where} ({shown})"
 
 
 def _parse_variable(raw: Any, where: str) -> Variable:
     name, where = _entry(raw, _VARIABLE_KEYS, "name", where, "variable")
     kind = _F.require_str(raw, "type", where)
     if kind not in VARIABLE_TYPES:
-        raise CodebookError(f"{where}: unknown type {kind!r}; expected one of {', '.join(VARIABLE_TYPES)}")
+        raise CodebookError(f"{where}: unknown type {snippet(kind)}; expected one of {', '.join(VARIABLE_TYPES)}")
     raw_values = raw.get("values") or {}
     if not isinstance(raw_values, dict):
-        raise CodebookError(f"{where}: 'values' must map codes to labels, got {raw_values!r}")
+        raise CodebookError(f"{where}: 'values' must map codes to labels, got {snippet(raw_values)}")
     text = kind in TEXT_TYPES
     code_of = _text_code if text else _F.integer
     values: dict[int | str, str] = {}
     for code, label in raw_values.items():
         if not isinstance(label, str):
-            raise CodebookError(f"{where}: label of code {code!r} must be a string, got {label!r}")
+            raise CodebookError(f"{where}: label of code {snippet(code)} must be a string, got {snippet(label)}")
         values[code_of(code, where, "values")] = label
     if kind in LABELLED_TYPES and not values:
         raise CodebookError(f"{where}: a {kind} variable needs 'values' (code -> label)")
+    if len(values) > MAX_LEVELS:
+        raise CodebookError(f"{where}: {len(values):,} value labels; a variable may have at most {MAX_LEVELS:,} "
+                            "(use type numeric or id for a variable with that many codes)")
     if kind == "binary" and len(values) != 2:
         raise CodebookError(f"{where}: a binary variable needs exactly two codes, got {len(values)}")
     missing = tuple(code_of(v, where, "missing") for v in _F.as_list(raw.get("missing"), where, "missing"))
@@ -333,10 +427,10 @@ def _parse_variable(raw: Any, where: str) -> Variable:
         if (
             not isinstance(value_range, list)
             or len(value_range) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value_range)
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value_range)
             or value_range[0] > value_range[1]
         ):
-            raise CodebookError(f"{where}: 'range' must be [min, max] numbers, got {value_range!r}")
+            raise CodebookError(f"{where}: 'range' must be [min, max] finite numbers, got {snippet(value_range)}")
         value_range = (float(value_range[0]), float(value_range[1]))
     module = raw.get("module")
     return Variable(
@@ -369,7 +463,7 @@ def _parse_indicator(raw: Any, where: str) -> Indicator:
     variables = tuple(_F.plain_str(v, where, "variables") for v in _F.as_list(raw.get("variables"), where, "variables"))
     rule = raw.get("rule")
     if not isinstance(rule, dict) or len(rule) != 1 or next(iter(rule)) not in RULE_KINDS:
-        raise CodebookError(f"{where}: 'rule' must be exactly one of {', '.join(RULE_KINDS)}, got {rule!r}")
+        raise CodebookError(f"{where}: 'rule' must be exactly one of {', '.join(RULE_KINDS)}, got {snippet(rule)}")
     kind, argument = next(iter(rule.items()))
     if kind == "in":
         rule = {"in": _F.integers(argument, where, "rule.in")}
@@ -379,14 +473,14 @@ def _parse_indicator(raw: Any, where: str) -> Indicator:
         rule = {"mean_of": tuple(_F.plain_str(v, where, "rule.mean_of") for v in _F.as_list(argument, where, "rule.mean_of"))}
     else:
         if not isinstance(argument, dict) or set(argument) != {"items", "codes", "k"}:
-            raise CodebookError(f"{where}: 'count_at_least' needs exactly items, codes and k, got {argument!r}")
+            raise CodebookError(f"{where}: 'count_at_least' needs exactly items, codes and k, got {snippet(argument)}")
         items = tuple(_F.plain_str(v, where, "rule.count_at_least.items") for v in _F.as_list(argument["items"], where, "items"))
         k = _F.integer(argument["k"], where, "rule.count_at_least.k")
         if not 1 <= k <= len(items):
             raise CodebookError(f"{where}: count_at_least k={k} must be between 1 and the number of items ({len(items)})")
         rule = {"count_at_least": {"items": items, "codes": _F.integers(argument["codes"], where, "codes"), "k": k}}
     if kind in {"in", "at_least"} and len(variables) != 1:
-        raise CodebookError(f"{where}: rule {kind!r} needs exactly one variable, got {len(variables)}")
+        raise CodebookError(f"{where}: rule {snippet(kind)} needs exactly one variable, got {len(variables)}")
     return Indicator(
         id=indicator_id,
         label=_F.require_str(raw, "label", where),
@@ -410,27 +504,27 @@ def _validate_references(codebook: Codebook, where: str) -> None:
     for variable in known.values():
         for name in variable.asked_of:
             if name not in known:
-                raise CodebookError(f"{where}: variable {variable.name!r} is asked_of unknown variable {name!r}")
+                raise CodebookError(f"{where}: variable {snippet(variable.name)} is asked_of unknown variable {snippet(name)}")
             if known[name].is_text:
-                raise CodebookError(f"{where}: variable {variable.name!r} is asked_of text variable {name!r}, which has no numeric codes")
+                raise CodebookError(f"{where}: variable {snippet(variable.name)} is asked_of text variable {snippet(name)}, which has no numeric codes")
     for indicator in codebook.indicators.values():
         for name in rule_variables(indicator):
             if name not in known:
-                raise CodebookError(f"{where}: indicator {indicator.id!r} names unknown variable {name!r}")
+                raise CodebookError(f"{where}: indicator {snippet(indicator.id)} names unknown variable {snippet(name)}")
             if known[name].is_text:
-                raise CodebookError(f"{where}: indicator {indicator.id!r} uses text variable {name!r}, which has no numeric codes")
+                raise CodebookError(f"{where}: indicator {snippet(indicator.id)} uses text variable {snippet(name)}, which has no numeric codes")
         if indicator.id in known:
-            raise CodebookError(f"{where}: indicator {indicator.id!r} has the same name as a variable")
+            raise CodebookError(f"{where}: indicator {snippet(indicator.id)} has the same name as a variable")
     names = [codebook.state_variable] if codebook.state_variable else []
     if codebook.design is not None:
         spec = codebook.design
         names += [spec.weight, *spec.strata, *(n for n in (spec.psu, spec.fpc) if n)]
     for name in names:
         if name not in known:
-            raise CodebookError(f"{where}: design or state variable {name!r} is not a variable of the codebook")
+            raise CodebookError(f"{where}: design or state variable {snippet(name)} is not a variable of the codebook")
     numeric_roles = {"state variable": codebook.state_variable}
     if codebook.design is not None:
         numeric_roles.update({"weight": codebook.design.weight, "fpc": codebook.design.fpc})
     for role, name in numeric_roles.items():
         if name and known[name].is_text:
-            raise CodebookError(f"{where}: the {role} {name!r} is a text variable; the {role} must be numeric")
+            raise CodebookError(f"{where}: the {role} {snippet(name)} is a text variable; the {role} must be numeric")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import DataError, EstimationError
 from cbss_analysis.survey import indicators
 from cbss_analysis.survey.codebook import Codebook, rule_variables
@@ -205,7 +206,7 @@ class Survey:
             If the survey has no column ``name``, or ``name`` is a text variable (string codes).
         """
         if name not in self.data.columns:
-            raise EstimationError(f"{self._where()}: no variable {name!r} in the survey")
+            raise EstimationError(f"{self._where()}: no variable {snippet(name)} in the survey")
         column = self.data[name]
         variable = self.codebook.variables.get(name) if self.codebook else None
         if variable is not None and variable.is_text:
@@ -230,11 +231,11 @@ class Survey:
         """
         if indicator_id not in self._indicator_cache:
             if self.codebook is None or indicator_id not in self.codebook.indicators:
-                raise EstimationError(f"{self._where()}: unknown indicator {indicator_id!r}")
+                raise EstimationError(f"{self._where()}: unknown indicator {snippet(indicator_id)}")
             definition = self.codebook.indicators[indicator_id]
             lacking = [v for v in rule_variables(definition) if v not in self.data.columns]
             if lacking:
-                raise EstimationError(f"{self._where()}: indicator {indicator_id!r} needs variable {lacking[0]!r}, which the survey lacks")
+                raise EstimationError(f"{self._where()}: indicator {snippet(indicator_id)} needs variable {snippet(lacking[0])}, which the survey lacks")
             self._indicator_cache[indicator_id] = indicators.evaluate(definition, self.codes)
         return self._indicator_cache[indicator_id].copy()
 
@@ -249,11 +250,11 @@ class Survey:
         if name in self.data.columns:
             column = self.data[name]
             if isinstance(column.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(column):
-                raise EstimationError(f"{self._where()}: variable {name!r} is categorical ({column.dtype}); estimate its categories or use an indicator")
+                raise EstimationError(f"{self._where()}: variable {snippet(name)} is categorical ({column.dtype}); estimate its categories or use an indicator")
             return column.astype("float64")
         if self.codebook is not None and name in self.codebook.indicators:
             return self.indicator(name)
-        raise EstimationError(f"{self._where()}: no variable or indicator {name!r} in the survey")
+        raise EstimationError(f"{self._where()}: no variable or indicator {snippet(name)} in the survey")
 
     def _where(self) -> str:
         return str(self.source) if self.source else "survey"

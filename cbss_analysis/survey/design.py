@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cbss_analysis.common.text import snippet, strip_control
 from cbss_analysis.errors import DesignError
 
 LONELY_PSU_RULES: tuple[str, ...] = ("fail", "adjust", "remove", "certainty", "average")
@@ -69,7 +70,7 @@ class Design:
 
     def __post_init__(self) -> None:
         if self.lonely_psu not in LONELY_PSU_RULES:
-            raise DesignError(f"lonely_psu={self.lonely_psu!r} is not one of {', '.join(LONELY_PSU_RULES)}")
+            raise DesignError(f"lonely_psu={snippet(self.lonely_psu)} is not one of {', '.join(LONELY_PSU_RULES)}")
         for name in ("strata", "psu", "fpc"):
             value = getattr(self, name)
             if isinstance(value, list):
@@ -78,12 +79,12 @@ class Design:
                 value = value[0]
             object.__setattr__(self, name, value)
         if len(self.psu_columns) > 2:
-            raise DesignError(f"psu={self.psu!r} names {len(self.psu_columns)} stages; at most two stages are supported")
+            raise DesignError(f"psu={snippet(self.psu)} names {len(self.psu_columns)} stages; at most two stages are supported")
         if len(self.fpc_columns) > max(len(self.psu_columns), 1) or (
             len(self.psu_columns) == 2 and len(self.fpc_columns) not in (0, 2)
         ):
             raise DesignError(
-                f"fpc={self.fpc!r} must name one column per stage of psu={self.psu!r} (or none), "
+                f"fpc={snippet(self.fpc)} must name one column per stage of psu={snippet(self.psu)} (or none), "
                 "as R svydesign(fpc = ~N1 + N2)"
             )
 
@@ -240,15 +241,15 @@ def design_arrays(frame: pd.DataFrame, design: Design, where: str = "survey") ->
     Raises
     ------
     DesignError
-        Missing design column; weights that are missing, non-numeric, negative, infinite or
-        all zero; missing strata or PSU codes; a PSU in more than one stratum without
-        ``nest=True``; an fpc that varies within a stratum (a PSU at the second stage) or is
-        smaller than the sample; a stratum with a single PSU, or a PSU with a single
-        second-stage unit, under ``lonely_psu="fail"``.
+        Missing design column; weights that are missing, non-numeric (or true/false), negative,
+        infinite or all zero, or so large that their total (or the total of their squares) overflows;
+        missing strata or PSU codes; a PSU in more than one stratum without ``nest=True``; an fpc that
+        varies within a stratum (a PSU at the second stage) or is smaller than the sample; a stratum
+        with a single PSU, or a PSU with a single second-stage unit, under ``lonely_psu="fail"``.
     """
     missing = [c for c in design.columns if c not in frame.columns]
     if missing:
-        raise DesignError(f"{where}: design variable {missing[0]!r} is not in the data (columns: {_preview(frame.columns)})")
+        raise DesignError(f"{where}: design variable {snippet(missing[0])} is not in the data (columns: {_preview(frame.columns)})")
     weight = _weights(frame[design.weight], design.weight, where)
     stratum, stratum_labels = _strata(frame, design.strata_columns, where)
     psu = _psu_codes(frame, design, stratum, stratum_labels, where)
@@ -322,13 +323,15 @@ def _second_stage(
 
 
 def _preview(names: pd.Index, limit: int = 8) -> str:
-    shown = ", ".join(map(str, list(names)[:limit]))
+    shown = ", ".join(snippet(str(name), 30) for name in list(names)[:limit])
     return shown + (", ..." if len(names) > limit else "")
 
 
 def _weights(column: pd.Series, name: str, where: str) -> np.ndarray:
-    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        raise DesignError(f"{where}: weight {name!r} is not numeric (dtype {column.dtype})")
+    if pd.api.types.is_bool_dtype(column) or (column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "boolean"):
+        raise DesignError(f"{where}: weight {snippet(name)} holds true/false values; weights must be positive numbers")
+    if not pd.api.types.is_numeric_dtype(column):
+        raise DesignError(f"{where}: weight {snippet(name)} is not numeric (dtype {column.dtype})")
     weight = column.to_numpy(dtype=np.float64, na_value=np.nan)
     checks = (
         (np.isnan(weight), "missing"),
@@ -339,11 +342,16 @@ def _weights(column: pd.Series, name: str, where: str) -> np.ndarray:
         if bad.any():
             first = column.index[np.flatnonzero(bad)[0]]
             raise DesignError(
-                f"{where}: weight {name!r} is {what} in {int(bad.sum())} row(s) (first at row {first}); "
+                f"{where}: weight {snippet(name)} is {what} in {int(bad.sum())} row(s) (first at row {snippet(first)}); "
                 "weights must be finite and not negative"
             )
     if weight.size and not (weight > 0).any():
-        raise DesignError(f"{where}: weight {name!r} is zero in every row; at least one row needs a positive weight")
+        raise DesignError(f"{where}: weight {snippet(name)} is zero in every row; at least one row needs a positive weight")
+    with np.errstate(over="ignore", invalid="ignore"):
+        totals = (weight.sum(), np.square(weight).sum())
+    if not all(np.isfinite(totals)):
+        raise DesignError(f"{where}: weight {snippet(name)} is too large: the total of the weights (or of their squares) "
+                          "overflows to infinity; rescale the weights (e.g. to mean 1)")
     return weight
 
 
@@ -352,7 +360,7 @@ def _codes(frame: pd.DataFrame, columns: tuple[str, ...], where: str, role: str)
     for name in columns:
         if frame[name].isna().any():
             count = int(frame[name].isna().sum())
-            raise DesignError(f"{where}: {role} variable {name!r} is missing in {count} row(s); every row needs a {role}")
+            raise DesignError(f"{where}: {role} variable {snippet(name)} is missing in {count} row(s); every row needs a {role}")
     if len(columns) == 1:
         codes, uniques = pd.factorize(frame[columns[0]], sort=True)
         return codes.astype(np.int64), [f"{columns[0]}={_label(u)}" for u in uniques]
@@ -364,7 +372,8 @@ def _codes(frame: pd.DataFrame, columns: tuple[str, ...], where: str, role: str)
 
 def _label(value: object) -> str:
     """A code as people write it: 233000, not 233000.0."""
-    return f"{value:g}" if isinstance(value, float) and value.is_integer() else str(value)
+    text = f"{value:g}" if isinstance(value, float) and value.is_integer() else strip_control(str(value))
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _strata(frame: pd.DataFrame, columns: tuple[str, ...], where: str) -> tuple[np.ndarray, list[str]]:
@@ -400,21 +409,21 @@ def _fpc_fraction(
     name = design.fpc_columns[0]
     column = frame[name]
     if not pd.api.types.is_numeric_dtype(column) or column.isna().any():
-        raise DesignError(f"{where}: fpc {name!r} must be numeric and present in every row")
+        raise DesignError(f"{where}: fpc {snippet(name)} must be numeric and present in every row")
     values = column.to_numpy(dtype=np.float64)
     per_stratum = pd.Series(values).groupby(stratum)
     if (per_stratum.nunique() > 1).any():
         bad = int(np.flatnonzero((per_stratum.nunique() > 1).to_numpy())[0])
-        raise DesignError(f"{where}: fpc {name!r} varies within stratum {stratum_labels[bad]}; it must be constant per stratum")
+        raise DesignError(f"{where}: fpc {snippet(name)} varies within stratum {stratum_labels[bad]}; it must be constant per stratum")
     fpc = per_stratum.first().to_numpy()
     if (fpc <= 0).any():
-        raise DesignError(f"{where}: fpc {name!r} must be positive")
+        raise DesignError(f"{where}: fpc {snippet(name)} must be positive")
     sample = n_psu if design.psu is not None else np.bincount(stratum, minlength=n_psu.size)
     is_count = fpc > 1
     if (is_count & (fpc < sample)).any():
         bad = int(np.flatnonzero(is_count & (fpc < sample))[0])
         raise DesignError(
-            f"{where}: fpc {name!r} = {fpc[bad]:g} in stratum {stratum_labels[bad]} is smaller than the "
+            f"{where}: fpc {snippet(name)} = {fpc[bad]:g} in stratum {stratum_labels[bad]} is smaller than the "
             f"{int(sample[bad])} sampled units"
         )
     return np.where(is_count, sample / np.where(is_count, fpc, 1.0), fpc)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cbss_analysis import paths
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import DataError
 from cbss_analysis.survey.codebook import Codebook, load_codebook
 from cbss_analysis.survey.core import Survey
@@ -35,7 +36,7 @@ def design_from_codebook(codebook: Codebook, lonely_psu: str | None = None) -> D
         If the codebook declares no design.
     """
     if codebook.design is None:
-        raise DataError(f"{codebook.path or codebook.name}: the codebook declares no design (weight, strata, psu)")
+        raise DataError(f"{codebook.path or snippet(codebook.name)}: the codebook declares no design (weight, strata, psu)")
     spec = codebook.design
     rule = lonely_psu if lonely_psu is not None else spec.lonely_psu or "fail"
     return Design(weight=spec.weight, strata=spec.strata or None, psu=spec.psu, fpc=spec.fpc, lonely_psu=rule, nest=spec.nest)
@@ -112,7 +113,10 @@ def _member_rows(frame: pd.DataFrame, state_variable: str, path: Path) -> pd.Dat
     if dropped == 0:
         return frame
     if not member.any():
-        raise DataError(f"{path}: no rows of a CBSS member state in {state_variable!r} (codes such as {country.dropna().iloc[0]:g})")
+        present = country.dropna()
+        example = f" (codes such as {present.iloc[0]:g})" if len(present) else " (it has no numeric codes)"
+        raise DataError(f"{path}: no rows of a CBSS member state in {snippet(state_variable)}{example}; "
+                        "pass keep_all_countries=True to load them anyway")
     others = country[~member].nunique()
     warnings.warn(
         f"{path.name}: left out {dropped:,} rows of {others} non-CBSS countries; pass keep_all_countries=True to keep them",

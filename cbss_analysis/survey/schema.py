@@ -29,7 +29,7 @@ class Fields:
             raise self.error(f"{where}: unknown key {snippet(unknown[0])} in {what}; allowed: {', '.join(sorted(allowed))}")
         missing = sorted(set(required) - set(entry))
         if missing:
-            raise self.error(f"{where}: missing key {missing[0]!r}")
+            raise self.error(f"{where}: missing key {snippet(missing[0])}")
 
     def mapping(self, value: Any, where: str, what: str) -> dict:
         """``value`` when it is a mapping."""
@@ -42,19 +42,19 @@ class Fields:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise self.error(f"{where}: {key!r} must be a list, got {type(value).__name__}")
+            raise self.error(f"{where}: {snippet(key)} must be a list, got {type(value).__name__}")
         return value
 
     def plain_str(self, value: Any, where: str, key: str) -> str:
         """A non-empty string."""
         if not isinstance(value, str) or not value.strip():
-            raise self.error(f"{where}: {key!r} must be a non-empty string, got {snippet(value)}")
+            raise self.error(f"{where}: {snippet(key)} must be a non-empty string, got {snippet(value)}")
         return value
 
     def require_str(self, entry: dict, key: str, where: str) -> str:
         """The non-empty string under a required key."""
         if key not in entry:
-            raise self.error(f"{where}: missing required key {key!r}")
+            raise self.error(f"{where}: missing required key {snippet(key)}")
         return self.plain_str(entry[key], where, key)
 
     def optional_str(self, entry: dict, key: str, where: str) -> str:
@@ -63,20 +63,20 @@ class Fields:
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise self.error(f"{where}: {key!r} must be a string, got {snippet(value)}")
+            raise self.error(f"{where}: {snippet(key)} must be a string, got {snippet(value)}")
         return value
 
     def optional_bool(self, entry: dict, key: str, where: str) -> bool:
         """``true``/``false`` under an optional key (default false)."""
         value = entry.get(key, False)
         if not isinstance(value, bool):
-            raise self.error(f"{where}: {key!r} must be true or false, got {snippet(value)}")
+            raise self.error(f"{where}: {snippet(key)} must be true or false, got {snippet(value)}")
         return value
 
     def integer(self, value: Any, where: str, key: str) -> int:
         """An integer (not a boolean)."""
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(f"{where}: code {snippet(value)} in {key!r} must be an integer")
+            raise self.error(f"{where}: code {snippet(value)} in {snippet(key)} must be an integer")
         return value
 
     def integers(self, value: Any, where: str, key: str) -> tuple[int, ...]:

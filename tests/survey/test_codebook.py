@@ -44,11 +44,12 @@ def test_unknown_names_raise(mini_codebook):
 
 
 def test_include_merges_and_records_files(tmp_path):
-    child = _write(tmp_path, f"codebook: child\ninclude: [{MINI_CODEBOOK}]\nvariables:\n  - {{name: extra, label: Extra, type: numeric}}\n")
+    base = _write(tmp_path, MINI_CODEBOOK.read_text(), "mini_codebook.yaml")
+    child = _write(tmp_path, "codebook: child\ninclude: [mini_codebook.yaml]\nvariables:\n  - {name: extra, label: Extra, type: numeric}\n")
     codebook = load_codebook(child)
     assert "extra" in codebook.variables and "sex" in codebook.variables
     assert "cyberbullied" in codebook.indicators
-    assert codebook.files == (child.resolve(), MINI_CODEBOOK.resolve())
+    assert codebook.files == (child.resolve(), base.resolve())
 
 
 @pytest.mark.parametrize(
@@ -100,8 +101,8 @@ def test_values_are_kept_in_code_order(tmp_path):
 
 
 def test_include_cycle_is_an_error(tmp_path):
-    _write(tmp_path, f"codebook: a\ninclude: [{tmp_path / 'b.yaml'}]\n", "a.yaml")
-    _write(tmp_path, f"codebook: b\ninclude: [{tmp_path / 'a.yaml'}]\n", "b.yaml")
+    _write(tmp_path, "codebook: a\ninclude: [b.yaml]\n", "a.yaml")
+    _write(tmp_path, "codebook: b\ninclude: [a.yaml]\n", "b.yaml")
     with pytest.raises(CodebookError, match="include cycle"):
         load_codebook(tmp_path / "a.yaml")
 

@@ -49,8 +49,11 @@ def test_numeric_range_and_text_values(mini_codebook):
     text, problems = decode_variable(pd.Series(["13", "thirteen"]), age, "f.csv")
     assert [p.kind for p in problems] == ["not_numeric"] and "non-numeric value 'thirteen'" in problems[0].message
     assert text.tolist() == ["13", "thirteen"], "a column that cannot be decoded is returned as it was"
-    already = pd.Series(pd.Categorical(["Boy"]))
-    assert decode_variable(already, mini_codebook.variable("sex"), "f.csv") == (already, [])
+    already = pd.Series(pd.Categorical(["Boy"]))  # labels (a Parquet dictionary column): mapped through the codebook
+    decoded, problems = decode_variable(already, mini_codebook.variable("sex"), "f.csv")
+    assert problems == [] and decoded.tolist() == ["Boy"] and list(decoded.cat.categories) == ["Boy", "Girl"]
+    full = pd.Series(pd.Categorical(["Girl"], categories=["Boy", "Girl"]))  # already decoded: kept as it is
+    assert decode_variable(full, mini_codebook.variable("sex"), "f.csv")[0] is full
 
 
 def test_state_column_from_countryno(mini_codebook):
