@@ -47,6 +47,8 @@ from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.disclosure import suppress
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
+from cbss_analysis.estimate.chisq import chisq
+from cbss_analysis.estimate.crosstab import crosstab
 from cbss_analysis.estimate.linearization import (
     ESTIMATE_INDEX,
     LINEARIZATION_ATTR,
@@ -60,7 +62,7 @@ from cbss_analysis.estimate.linearization import (
 )
 from cbss_analysis.survey import Survey
 
-__all__ = ["Linearization", "LinearizationRef", "compare", "holm", "mean", "proportion", "total"]
+__all__ = ["Linearization", "LinearizationRef", "chisq", "compare", "crosstab", "holm", "mean", "proportion", "total"]
 
 
 def mean(

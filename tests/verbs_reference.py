@@ -1,0 +1,58 @@
+"""The R reference of the survey verbs (tests/reference/verbs.json, made by verbs.R): cases, data, designs.
+
+A helper for the reference tests (not a conftest): loads the JSON once, reads each case's CSV
+with R's factor levels restored, and builds the design from the case's neutral spec.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from cbss_analysis.survey import Survey
+from cbss_analysis.survey.design import Design
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+VERBS = json.loads((REFERENCE / "verbs.json").read_text(encoding="utf-8"))
+MULTISTAGE_REASON = (
+    "two-stage design with an fpc at both stages (apiclus2): R's full multistage variance, which the "
+    "one-stage engine of this branch does not have (the subset/two-stage branch adds it); point estimates are tested"
+)
+
+
+def cases(section: str) -> list[dict]:
+    """Every case of one section of verbs.json."""
+    return [case for case in VERBS["cases"] if case["section"] == section]
+
+
+def multistage(case: dict) -> bool:
+    """True when R's variance for the case uses later stages (several PSU columns, stage-1 fpc, not ultimate cluster)."""
+    spec = case["design"]
+    return len(spec["psu"]) > 1 and bool(spec["fpc"]) and not spec["ultimate_cluster"]
+
+
+@cache
+def frame(data: str) -> pd.DataFrame:
+    """A CSV exported by verbs.R, with R's factors as Categoricals in R's level order (api_cat ordered)."""
+    table = pd.read_csv(REFERENCE / "data" / data)
+    name = data.removeprefix("verbs_").removesuffix(".csv")
+    for column, levels in VERBS["factor_levels"][name].items():
+        table[column] = pd.Categorical(table[column], categories=levels, ordered=column in VERBS["ordered_factors"])
+    return table
+
+
+def survey(case: dict) -> Survey:
+    """The case's survey; a multistage spec is built from its first stage (same weights, one-stage variance)."""
+    spec = case["design"]
+    design = Design(
+        weight=spec["weight"],
+        strata=spec["strata"],
+        psu=spec["psu"][0] if spec["psu"] else None,
+        fpc=spec["fpc"][0] if spec["fpc"] else None,
+        nest=bool(spec["nest"]),
+        lonely_psu=spec["lonely_psu"],
+    )
+    return Survey(frame(case["data"]), design)
