@@ -104,18 +104,11 @@ def chisq(
     domains = domain_codes(survey.data, by_columns)
     arrays = survey.design_arrays()
     n_dom = domains.count
-    code = domains.code
-    in_domain = code >= 0
-    n_rows = np.bincount(code[in_domain], minlength=n_dom).astype(np.float64)
-    nu = _nu(code, arrays, n_dom)
-
-    valid = in_domain & (rows.codes >= 0) & (cols.codes >= 0)
-    weight = arrays.weight
-    row_weight = np.bincount(code[valid] * rows.size + rows.codes[valid], weights=weight[valid],
-                             minlength=n_dom * rows.size).reshape(n_dom, rows.size)
-    col_weight = np.bincount(code[valid] * cols.size + cols.codes[valid], weights=weight[valid],
-                             minlength=n_dom * cols.size).reshape(n_dom, cols.size)
-    present = np.concatenate([row_weight > 0, col_weight > 0], axis=1)
+    sums = cell_sums(domains.code, rows.codes, cols.codes, n_dom, rows.size, cols.size, arrays)
+    n_rows = sums.domain_sum(sums.pair_rows.astype(np.float64))  # R's N: every row of the domain
+    nu = _nu(sums, arrays)
+    grid = sums.domain_sum(sums.weighted).reshape(n_dom, cols.size, rows.size)
+    present = np.concatenate([grid.sum(axis=1) > 0, grid.sum(axis=2) > 0], axis=1)  # categories with weight
     patterns, pattern_of = np.unique(present, axis=0, return_inverse=True)
     pattern_of = pattern_of.ravel()
 
@@ -126,20 +119,14 @@ def chisq(
     for j, pattern in enumerate(patterns):  # usually one pattern: every category in every domain
         row_kept = np.flatnonzero(pattern[: rows.size])
         col_kept = np.flatnonzero(pattern[rows.size:])
-        members = np.flatnonzero(pattern_of == j)
         if row_kept.size < 2 or col_kept.size < 2:
             continue
-        local = np.full(n_dom, -1, dtype=np.int64)
-        local[members] = np.arange(members.size)
-        row_map = np.full(rows.size, -1, dtype=np.int64)
-        row_map[row_kept] = np.arange(row_kept.size)
-        col_map = np.full(cols.size, -1, dtype=np.int64)
-        col_map[col_kept] = np.arange(col_kept.size)
-        row_code = np.where(rows.codes >= 0, row_map[np.maximum(rows.codes, 0)], -1)
-        col_code = np.where(cols.codes >= 0, col_map[np.maximum(cols.codes, 0)], -1)
-        domain = np.where(in_domain, local[np.maximum(code, 0)], -1)
-        sums = cell_sums(domain, row_code, col_code, members.size, row_kept.size, col_kept.size, arrays)
-        result = _tests(sums, n_rows[members], nu[members], statistic, arrays)
+        members = np.flatnonzero(pattern_of == j)
+        if members.size == n_dom and row_kept.size == rows.size and col_kept.size == cols.size:
+            part = sums
+        else:
+            part = sums.select(members, row_kept, col_kept)
+        result = _tests(part, n_rows[members], nu[members], statistic, arrays)
         value[members], ndf[members], ddf[members], p_value[members] = result
 
     if domains.table.shape[1]:
@@ -158,15 +145,13 @@ def chisq(
     return table
 
 
-def _nu(code: np.ndarray, arrays: DesignArrays, n_domains: int) -> np.ndarray:
-    """R's ``nu``: distinct PSUs minus distinct strata among all rows of each domain."""
-    in_domain = code >= 0
-    _, psu_keys = variance.group_index(code[in_domain] * arrays.n_psus + arrays.psu[in_domain], n_domains * arrays.n_psus)
-    _, stratum_keys = variance.group_index(
-        code[in_domain] * arrays.n_strata + arrays.stratum[in_domain], n_domains * arrays.n_strata
+def _nu(sums: CellSums, arrays: DesignArrays) -> np.ndarray:
+    """R's ``nu``: distinct PSUs minus distinct strata among all rows of each domain (from the (domain, PSU) pairs)."""
+    psus = np.bincount(sums.pair_domain, minlength=sums.n_domains)
+    _, keys = variance.group_index(
+        sums.pair_domain * arrays.n_strata + arrays.psu_stratum[sums.pair_psu], sums.n_domains * arrays.n_strata
     )
-    psus = np.bincount(psu_keys // arrays.n_psus, minlength=n_domains)
-    strata = np.bincount(stratum_keys // arrays.n_strata, minlength=n_domains)
+    strata = np.bincount(keys // arrays.n_strata, minlength=sums.n_domains)
     return (psus - strata).astype(np.float64)
 
 

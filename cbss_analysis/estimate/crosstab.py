@@ -93,9 +93,12 @@ def table_variables(
 
 @dataclass(frozen=True)
 class CellSums:
-    """Weighted sums per (domain, PSU) pair and cell, for rows with a domain, a row and a column value.
+    """Weighted sums per (domain, PSU) pair and cell.
 
-    Cells are numbered ``k = col * n_rows + row`` (the order of R's ``interaction(row, col)``).
+    Pairs are the (domain, PSU) combinations with at least one row of the domain (rows with a
+    missing row or column value included: they count in R's ``nu`` and ``N``); the sums are over
+    the rows with a row and a column value. Cells are numbered ``k = col * n_rows + row`` (the
+    order of R's ``interaction(row, col)``); pairs are in (domain, PSU) order.
     """
 
     n_domains: int
@@ -103,6 +106,7 @@ class CellSums:
     n_cols: int
     pair_domain: np.ndarray  # (P,) domain of each (domain, PSU) pair
     pair_psu: np.ndarray  # (P,) PSU of each pair
+    pair_rows: np.ndarray  # (P,) rows of the domain in the PSU, missing values included
     weighted: np.ndarray  # (P, n_cell) weighted count of each pair's rows in each cell
     count: np.ndarray  # (P, n_cell) number of rows (respondents)
     positive: np.ndarray  # (P, n_cell) number of rows with a positive weight
@@ -112,26 +116,52 @@ class CellSums:
         return self.n_rows * self.n_cols
 
     def domain_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum a (P, ...) array over the PSUs of each domain: (n_dom, ...)."""
-        out = np.zeros((self.n_domains, *values.shape[1:]))
-        np.add.at(out, self.pair_domain, values)
-        return out
+        """Sum a (P,) or (P, J) array over the PSUs of each domain: (n_domains,) or (n_domains, J)."""
+        if values.ndim == 1:
+            return np.bincount(self.pair_domain, weights=values, minlength=self.n_domains)
+        width = values.shape[1]
+        index = (self.pair_domain[:, None] * width + np.arange(width)).ravel()
+        return np.bincount(index, weights=values.ravel(), minlength=self.n_domains * width).reshape(-1, width)
+
+    def select(self, domains: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> CellSums:
+        """The sums of some domains (renumbered 0 ..) over some row and column categories (empty ones left out)."""
+        local = np.full(self.n_domains, -1, dtype=np.int64)
+        local[domains] = np.arange(domains.size)
+        pairs = local[self.pair_domain] >= 0
+        cells = (cols[None, :] * self.n_rows + rows[:, None]).T.ravel()  # k' = c' * r' + r', as k
+        return CellSums(
+            domains.size, rows.size, cols.size, local[self.pair_domain[pairs]], self.pair_psu[pairs],
+            self.pair_rows[pairs], self.weighted[pairs][:, cells], self.count[pairs][:, cells],
+            self.positive[pairs][:, cells],
+        )
 
 
 def cell_sums(domain: np.ndarray, row: np.ndarray, col: np.ndarray, n_domains: int, n_rows: int, n_cols: int,
               arrays: DesignArrays) -> CellSums:
-    """Group sums of the weights by (domain, PSU, cell) in one pass; rows with a code < 0 are left out."""
-    valid = (domain >= 0) & (row >= 0) & (col >= 0)
-    psu = arrays.psu[valid]
-    weight = arrays.weight[valid]
-    pair, keys = variance.group_index(domain[valid] * arrays.n_psus + psu, n_domains * arrays.n_psus)
-    n_cells = n_rows * n_cols
-    flat = pair * n_cells + col[valid] * n_rows + row[valid]
-    size = keys.size * n_cells
-    weighted = np.bincount(flat, weights=weight, minlength=size).reshape(keys.size, n_cells)
-    count = np.bincount(flat, minlength=size).reshape(keys.size, n_cells)
-    positive = np.bincount(flat, weights=weight > 0, minlength=size).reshape(keys.size, n_cells)
-    return CellSums(n_domains, n_rows, n_cols, keys // arrays.n_psus, keys % arrays.n_psus, weighted, count, positive)
+    """Group sums of the weights by (domain, PSU, cell) in one pass over the rows (code < 0: missing)."""
+    n_psus = arrays.n_psus
+    in_domain = domain >= 0
+    everywhere = bool(in_domain.all())
+    keys = domain * n_psus + arrays.psu
+    if everywhere:
+        pair, pair_keys = variance.group_index(keys, n_domains * n_psus)
+    else:
+        pair = np.full(domain.size, -1, dtype=np.int64)
+        pair[in_domain], pair_keys = variance.group_index(keys[in_domain], n_domains * n_psus)
+    n_pairs, n_cells = pair_keys.size, n_rows * n_cols
+    valid = (row >= 0) & (col >= 0)
+    if not everywhere:
+        valid &= in_domain
+    flat = np.where(valid, pair * n_cells + col * n_rows + row, n_pairs * n_cells)
+    size = n_pairs * n_cells + 1
+    weighted = np.bincount(flat, weights=arrays.weight, minlength=size)[:-1].reshape(n_pairs, n_cells)
+    count = np.bincount(flat, minlength=size)[:-1].reshape(n_pairs, n_cells)
+    if bool((arrays.weight > 0).all()):
+        positive = count
+    else:
+        positive = np.bincount(flat, weights=arrays.weight > 0, minlength=size)[:-1].reshape(n_pairs, n_cells)
+    pair_rows = np.bincount(pair[pair >= 0] if not everywhere else pair, minlength=n_pairs)
+    return CellSums(n_domains, n_rows, n_cols, pair_keys // n_psus, pair_keys % n_psus, pair_rows, weighted, count, positive)
 
 
 def _variances(sums: CellSums, column: np.ndarray, z: np.ndarray, present: np.ndarray | None, n_columns: int,
@@ -241,9 +271,10 @@ def crosstab(
     safe_total = np.where(domain_total > 0, domain_total, 1.0)
     p = cell_total / safe_total[:, None]
     column = sums.pair_domain[:, None] * n_cell + np.arange(n_cell)
-    count_var = _variances(sums, column, weighted, None, n_dom * n_cell, arrays)
+    pair_present = np.broadcast_to((sums.count.sum(axis=1) > 0)[:, None], weighted.shape)
+    count_var = _variances(sums, column, weighted, pair_present, n_dom * n_cell, arrays)
     z_prop = (weighted - p[sums.pair_domain] * pair_total[:, None]) / safe_total[sums.pair_domain][:, None]
-    prop_var = _variances(sums, column, z_prop, None, n_dom * n_cell, arrays)
+    prop_var = _variances(sums, column, z_prop, pair_present, n_dom * n_cell, arrays)
     df_pairs = sums.positive.sum(axis=1) > 0
     domain_df = variance.degrees_of_freedom(sums.pair_domain[df_pairs], sums.pair_psu[df_pairs], n_dom, arrays)
 
