@@ -206,10 +206,14 @@ def agreement(ours: dict, theirs: dict) -> dict:
         se = max(se, float((pair[column] / pair[f"{column}_other"] - 1.0).abs().max()))
     ta, tb = pd.read_csv(ours["tests"], dtype={BY: str}), pd.read_csv(theirs["tests"], dtype={BY: str})
     tests = ta.merge(tb, on=BY, suffixes=("", "_other"))
+    # p-values relative where both are >= 1e-8 (svy computes 1 - cdf, which is 0 below ~1e-16), absolute everywhere
+    large = (tests["p_value"] >= 1e-8) & (tests["p_value_other"] >= 1e-8)
+    relative = (tests.loc[large, "p_value"] / tests.loc[large, "p_value_other"] - 1.0).abs()
     return {
         "max_rel_se_diff": se,
         "max_rel_f_diff": float((tests["value"] / tests["value_other"] - 1.0).abs().max()),
-        "max_rel_p_diff": float((tests["p_value"] / tests["p_value_other"] - 1.0).abs().max()),
+        "max_rel_p_diff": float(relative.max()) if len(relative) else float("nan"),
+        "max_abs_p_diff": float((tests["p_value"] - tests["p_value_other"]).abs().max()),
         "cells_compared": len(merged),
     }
 
@@ -259,7 +263,8 @@ def main() -> None:
                         res["agreement_vs_cbss"] = agreement(ours, res)
                         a = res["agreement_vs_cbss"]
                         line += (f"  vs cbss: SE {a['max_rel_se_diff']:.1e}, F {a['max_rel_f_diff']:.1e}, "
-                                 f"p {a['max_rel_p_diff']:.1e} ({a['cells_compared']} cells)")
+                                 f"p {a['max_rel_p_diff']:.1e} rel (p >= 1e-8), {a['max_abs_p_diff']:.1e} abs "
+                                 f"({a['cells_compared']} cells)")
                 print(line, flush=True)
             records.append({"n": n, "clusters": int(clusters), "frame_bytes": frame_bytes, "results": results})
     if args.json:

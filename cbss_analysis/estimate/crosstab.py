@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine import intervals, variance
-from cbss_analysis._engine.domains import Domains, domain_codes
+from cbss_analysis._engine.domains import domain_codes
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.disclosure import complementary_suppression
@@ -84,10 +84,9 @@ def table_variables(
         checks.column(column, survey.data.columns, function)
         if column in (rows.name, cols.name):
             raise EstimationError(checks.problem(function, "by", column, "is also the row or column variable"))
-    for name in (rows.name, cols.name, *by_columns):
+    for argument, name in (("row", rows.name), ("col", cols.name), *(("by", c) for c in by_columns)):
         if name in reserved:
-            raise EstimationError(checks.problem(function, "by" if name in by_columns else "row", name,
-                                                 "has the name of a result column; rename it"))
+            raise EstimationError(checks.problem(function, argument, name, "has the name of a result column; rename it"))
     return rows, cols, by_columns
 
 
@@ -321,38 +320,25 @@ def crosstab(
     rprop_se = np.where(has_row, np.sqrt(row_var[take]), np.nan)
     rprop_low, rprop_high = intervals.proportion_interval("logit", rprop, rprop_se, rdf, nrow_, level)
 
-    table = _by_values(domains, g_index)
-    table[rows.name] = pd.Categorical.from_codes(r_index, categories=rows.categories)
-    table[cols.name] = pd.Categorical.from_codes(c_index, categories=cols.categories)
+    primary = n.reshape(n_dom, nr, nc) < min_n
+    secondary = complementary_suppression(n.reshape(n_dom, nr, nc), primary) & ~primary
+    hide = (primary | secondary).ravel()
     values = {
         "count": count, "count_se": count_se, "count_ci_low": count_low, "count_ci_high": count_high,
         "proportion": prop, "proportion_se": prop_se, "proportion_ci_low": prop_low, "proportion_ci_high": prop_high,
         "row_proportion": rprop, "row_proportion_se": rprop_se, "row_proportion_ci_low": rprop_low,
         "row_proportion_ci_high": rprop_high,
     }
-    for name, value in values.items():
-        table[name] = value
-    table["n"] = n
-    table["n_row"] = nrow_.astype(np.int64)
-    table["df"] = df
-    table["row_df"] = rdf
-
-    primary = n.reshape(n_dom, nr, nc) < min_n
-    secondary = complementary_suppression(n.reshape(n_dom, nr, nc), primary) & ~primary
-    hide = (primary | secondary).ravel()
-    table.loc[hide, list(ESTIMATE_COLUMNS)] = np.nan
-    table["suppressed"] = hide
+    columns: dict[str, object] = {name: domains.table[name].array.take(g_index) for name in domains.table.columns}
+    columns[rows.name] = pd.Categorical.from_codes(r_index, categories=rows.categories)
+    columns[cols.name] = pd.Categorical.from_codes(c_index, categories=cols.categories)
+    columns.update({name: np.where(hide, np.nan, value) for name, value in values.items()})
     reason = np.where(primary.ravel(), "min_n", np.where(secondary.ravel(), "complementary", None))
-    table["suppression"] = pd.array(reason, dtype=pd.StringDtype())
+    columns.update({"n": n, "n_row": nrow_.astype(np.int64), "df": df, "row_df": rdf, "suppressed": hide,
+                    "suppression": pd.array(reason, dtype=pd.StringDtype())})
+    table = pd.DataFrame(columns, index=pd.RangeIndex(g_index.size))
     table.attrs.update({
         "synthetic": bool(survey.synthetic), "kind": "crosstab", "level": float(level), "by": list(by_columns),
         "min_n": int(min_n), "row": rows.name, "col": cols.name,
     })
     return table
-
-
-def _by_values(domains: Domains, g_index: np.ndarray) -> pd.DataFrame:
-    """The by columns of each output row (empty frame of the right length without by)."""
-    if domains.table.shape[1] == 0:
-        return pd.DataFrame(index=pd.RangeIndex(g_index.size))
-    return domains.table.iloc[g_index].reset_index(drop=True)

@@ -263,3 +263,21 @@ def test_chisq_domain_with_one_category_is_nan() -> None:
     one = estimate.chisq(s, "awards_e", "sch_wide", by="stype").set_index("stype")
     assert np.isnan(one.loc["E", "value"]) and np.isnan(one.loc["E", "p_value"])
     assert one.loc[["H", "M"], "value"].to_numpy() == pytest.approx(table.set_index("stype").loc[["H", "M"], "value"].to_numpy())
+
+
+def test_rows_with_a_missing_by_value_are_in_no_table_but_keep_their_psu() -> None:
+    s = _apistrat()
+    s.data["group"] = s.data["stype"].astype(str).where(s.data.index >= 30)
+    table = estimate.crosstab(s, "awards", "sch_wide", by="group", min_n=0)
+    assert table["n"].sum() == len(s.data) - 30 and set(table["group"]) == {"E", "H", "M"}
+    assert table.loc[table["count"] > 0, "count_se"].gt(0).all()
+    test = estimate.chisq(s, "awards", "sch_wide", by="group")
+    assert list(test["group"]) == ["E", "H", "M"] and np.isfinite(test["p_value"]).all()
+
+
+def test_crosstab_keeps_by_column_types() -> None:
+    s = _apistrat()
+    s.data["big"] = s.data["enroll"] > 600
+    table = estimate.crosstab(s, "awards", "sch_wide", by=["stype", "big"], min_n=0)
+    assert isinstance(table["stype"].dtype, pd.CategoricalDtype) and table["big"].dtype == bool
+    assert isinstance(table["awards"].dtype, pd.CategoricalDtype) and table["suppression"].isna().all()
