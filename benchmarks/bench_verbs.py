@@ -2,7 +2,7 @@
 
 The data are those of ``bench_estimate.py`` (11 states x 4 regional strata, school-class clusters
 of ~25, unequal weights; 66 state x sex x agecat domains) plus a 5-category item ``freq``
-(Never ... Always, 5% missing) that depends on sex and on the cluster. The task, for each of the
+(Never ... Always, 5% missing) that depends on the cluster, and on sex in every other state. The task, for each of the
 11 states, is the ``freq`` x ``sex`` table: weighted counts, cell proportions and row
 proportions with design-based SEs, and the Rao-Scott F test of independence. Side by side, each
 tool in its own subprocess (so peak memory is its own):
@@ -54,12 +54,16 @@ KEYS = [BY, ROW, COL]
 
 
 def generate(n: int, seed: int = 2018) -> pd.DataFrame:
-    """bench_estimate's survey plus ``freq``: 5 ordered categories, by sex and cluster, 5% missing."""
+    """bench_estimate's survey plus ``freq``: 5 ordered categories, by cluster, and by sex in every other state; 5% missing.
+
+    Half of the states have no association (so their tests give moderate p-values to compare).
+    """
     frame = generate_estimate_data(n, seed)
     rng = np.random.default_rng(seed + 1)
     cluster = frame["cluster"].to_numpy()
     effect = rng.normal(0.0, 0.4, cluster.max() + 1)[cluster]
-    latent = 0.35 * frame[COL].cat.codes.to_numpy() + effect + rng.logistic(0.0, 1.0, n)
+    sex_effect = np.where(frame[BY].cat.codes.to_numpy() % 2 == 0, 0.35, 0.0)
+    latent = sex_effect * frame[COL].cat.codes.to_numpy() + effect + rng.logistic(0.0, 1.0, n)
     codes = np.searchsorted([-0.5, 0.6, 1.6, 2.6], latent).astype(np.int8)
     codes[rng.random(n) < 0.05] = -1
     frame[ROW] = pd.Categorical.from_codes(codes, categories=LEVELS)

@@ -15,7 +15,9 @@ loop over them:
   Satterthwaite F when the saddlepoint is within 1e-4 of 0;
 - :func:`imhof`: the exact distribution by numerical inversion of the characteristic
   function (Imhof 1961), ``P(Q > 0) = 1/2 + 1/pi int_0^inf sin(theta(u)) / (u rho(u)) du``,
-  integrated adaptively (``scipy.integrate.quad_vec``) to about 1e-11. This is what R computes
+  integrated adaptively (``scipy.integrate.quad_vec``) to about 1e-13 absolute: a p-value of
+  1e-10 keeps about five significant digits (the tail is 1/2 minus a number close to 1/2; R's
+  ``CompQuadForm::davies(acc = 1e-7)`` is an absolute accuracy too). This is what R computes
   with ``method = "integration"`` through ``CompQuadForm::davies`` (Davies 1980, the same
   characteristic-function inversion with a different quadrature) when that package is installed.
 
@@ -119,7 +121,7 @@ def saddlepoint(x: np.ndarray, a: np.ndarray, ddf: np.ndarray) -> np.ndarray:
 def imhof(x: np.ndarray, a: np.ndarray, ddf: np.ndarray) -> np.ndarray:
     """Upper tail ``P(sum_j a_j chi2_1 > x chi2_ddf / ddf)`` by Imhof's inversion of the characteristic function.
 
-    The exact distribution (to the quadrature's accuracy, about 1e-11 absolute), the quantity
+    The exact distribution (to the quadrature's accuracy, about 1e-13 absolute), the quantity
     R ``pFsum(..., method = "integration")`` computes with ``CompQuadForm::davies``.
 
     Parameters and returns as :func:`saddlepoint` (NaN where the inputs are not finite).

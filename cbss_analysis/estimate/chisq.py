@@ -57,7 +57,7 @@ def chisq(
       ``sum_j lambda_j chi2_1`` against ``chi2_ddf / ddf`` (``lambda``: eigenvalues of Delta,
       ``ddf = d0 nu``) by R's saddlepoint approximation (:func:`cbss_analysis._engine.chisqsum.saddlepoint`);
     - ``"lincom"``: the same distribution evaluated exactly, by Imhof's (1961) numerical inversion
-      of its characteristic function (:func:`cbss_analysis._engine.chisqsum.imhof`, about 1e-11).
+      of its characteristic function (:func:`cbss_analysis._engine.chisqsum.imhof`, about 1e-13 absolute).
       R computes it with ``CompQuadForm::davies`` when CompQuadForm is installed and otherwise
       falls back to the saddlepoint with a warning (the R used for this package's reference
       values had no CompQuadForm, so its "lincom" equals its "saddlepoint"); the two differ in
