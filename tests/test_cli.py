@@ -7,9 +7,9 @@ import sys
 
 import pytest
 import yaml
-from conftest import BAD_INPUTS, MINI_CODEBOOK
 
 from cbss_analysis.cli import main
+from tests.conftest import BAD_INPUTS, MINI_CODEBOOK
 
 EXPECTED = yaml.safe_load((BAD_INPUTS / "expected.yaml").read_text())
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MINI_CODEBOOK
 
 from cbss_analysis.errors import CodebookError
 from cbss_analysis.survey.codebook import load_codebook, rule_variables
+from tests.conftest import MINI_CODEBOOK
 
 
 def _write(tmp_path: Path, text: str, name: str = "cb.yaml") -> Path:
