@@ -317,3 +317,54 @@ def derived_population_counts(survey: Survey, variables: Sequence[str], categori
             member = ~np.isnan(column) & np.isin(codes_of[name], list(codes)) & in_domain
             out[j * n_domains:(j + 1) * n_domains, k] = np.bincount(domain[member], minlength=n_domains)[:n_domains]
     return out
+
+
+def complementary_suppression(n: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Cells to hide so that no row or column of a two-way table has exactly one hidden cell.
+
+    A table that shows a row's total (or lets it be derived: in an estimate table, ``count /
+    row_proportion`` of any shown cell) and all but one of its cells reveals the last one by
+    subtraction. The usual cell-suppression heuristic closes that gap: while some row or column
+    of a table has exactly one hidden cell and at least one shown cell, hide the shown cell of
+    that line with the fewest respondents, preferring one whose crossing line also has exactly
+    one hidden cell (so that one extra cell closes two gaps). Cells with ``n == 0`` reveal
+    nothing (their count is 0 and ``n`` is public), so they are neither counted as hidden nor
+    chosen. This does not protect against every linear combination of several tables (e.g. a
+    table without ``by`` minus its by-domain tables).
+
+    Parameters
+    ----------
+    n : ndarray of int, shape (G, R, C)
+        Respondents in each cell of G tables of R rows and C columns.
+    hidden : ndarray of bool, shape (G, R, C)
+        Cells hidden already (e.g. ``n < min_n``).
+
+    Returns
+    -------
+    ndarray of bool, shape (G, R, C)
+        ``hidden`` with the complementary cells added.
+    """
+    n = np.asarray(n)
+    hide = np.asarray(hidden, dtype=bool).copy()
+    if hide.ndim != 3 or n.shape != hide.shape:
+        raise EstimationError("complementary_suppression: n and hidden must be arrays of the same shape (G, R, C)")
+    informative = n > 0
+    big = float(n.max(initial=0)) + 1.0
+    while True:
+        changed = False
+        for axis in (2, 1):  # a row's cells lie along axis 2, a column's along axis 1
+            other = 1 if axis == 2 else 2
+            secret = hide & informative
+            shown = ~hide & informative
+            needs = (secret.sum(axis=axis) == 1) & shown.any(axis=axis)
+            if not needs.any():
+                continue
+            crossing_needs = np.expand_dims(secret.sum(axis=other) == 1, other)
+            score = np.where(shown, n + np.where(crossing_needs, 0.0, big), np.inf)
+            choice = np.expand_dims(np.argmin(score, axis=axis), axis)
+            mark = np.zeros_like(hide)
+            np.put_along_axis(mark, choice, np.expand_dims(needs, axis), axis=axis)
+            hide |= mark
+            changed = True
+        if not changed:
+            return hide

@@ -57,7 +57,9 @@ from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import derived_population_counts, suppress
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
+from cbss_analysis.estimate.chisq import chisq
 from cbss_analysis.estimate.contrasts import contrast
+from cbss_analysis.estimate.crosstab import crosstab
 from cbss_analysis.estimate.linearization import (
     ESTIMATE_INDEX,
     LINEARIZATION_ATTR,
@@ -76,7 +78,10 @@ from cbss_analysis.estimate.ratios import ratio
 from cbss_analysis.estimate.ttests import ttest
 from cbss_analysis.survey import Survey
 
-__all__ = ["Linearization", "LinearizationRef", "compare", "contrast", "holm", "mean", "proportion", "quantile", "ratio", "total", "ttest"]
+__all__ = [
+    "Linearization", "LinearizationRef", "chisq", "compare", "contrast", "crosstab", "holm", "mean", "proportion",
+    "quantile", "ratio", "total", "ttest",
+]
 
 
 def mean(

@@ -1,9 +1,12 @@
-"""Survey-weighted regression with design-based standard errors: logistic and linear.
+"""Survey-weighted regression with design-based standard errors: logistic, linear, poisson, ordinal; Wald tests.
 
-:func:`logistic` reproduces R ``survey::svyglm(formula, design, family = quasibinomial())``
-and :func:`linear` reproduces ``svyglm(formula, design, family = gaussian())``; both with
-``summary()`` for the p-values and ``confint()`` for the intervals. ``tests/reference/models.R``
-computes the reference values that the tests pin to 1e-8 relative.
+:func:`logistic` reproduces R ``survey::svyglm(formula, design, family = quasibinomial())``,
+:func:`linear` ``svyglm(formula, design, family = gaussian())`` and :func:`poisson`
+``svyglm(formula, design, family = quasipoisson())``; all with ``summary()`` for the p-values
+and ``confint()`` for the intervals. :func:`ordinal` reproduces ``svyolr`` (proportional odds,
+:mod:`cbss_analysis.models.ordinal`) and :func:`wald_test` ``regTermTest`` on any of them
+(:mod:`cbss_analysis.models.tests`). ``tests/reference/models.R`` and ``verbs.R`` compute the
+reference values that the tests pin to 1e-8 relative.
 
 Method (Binder 1983; Lumley 2010, *Complex Surveys*, sec. 5.2):
 
@@ -60,17 +63,16 @@ from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import suppress_rows
 from cbss_analysis.errors import EstimationError
-from cbss_analysis.models.fitting import LINEAR, LOGISTIC, Family, fit_domain, result_table
-from cbss_analysis.models.formula import check_outcome, design_matrix, formula_context, model_variables
+from cbss_analysis.models.fitting import LINEAR, LOGISTIC, POISSON, Family, fit_domain_record, result_table
+from cbss_analysis.models.formula import check_outcome, design_matrix_terms, formula_context, model_variables
+from cbss_analysis.models.ordinal import ordinal
+from cbss_analysis.models.results import FITS_ATTR, FitsRef, ModelFits, ModelWarning
+from cbss_analysis.models.tests import wald_test
 
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.survey import Survey
 
-__all__ = ["ModelWarning", "linear", "logistic"]
-
-
-class ModelWarning(UserWarning):
-    """A model fit that needs attention: separation, non-convergence or aliased terms."""
+__all__ = ["ModelWarning", "linear", "logistic", "ordinal", "poisson", "wald_test"]
 
 
 def logistic(
@@ -150,6 +152,46 @@ def linear(
     return _regression(survey, formula, LINEAR, by, level, min_n)
 
 
+def poisson(
+    survey: Survey, formula: str, by: str | Sequence[str] | None = None, level: float = 0.95, min_n: int = DEFAULT_MIN_N
+) -> pd.DataFrame:
+    """Survey-weighted Poisson (log-linear) regression of a count or rate, with design-based standard errors.
+
+    Reproduces R ``svyglm(formula, design, family = quasipoisson())`` with ``summary()`` and
+    ``confint()``; see the module docstring for the method. The coefficients are those of the
+    weighted Poisson likelihood (log link); the sandwich uses ``A = X' diag(w mu) X`` and the
+    scores ``w (y - mu) x``, so the SEs need no Poisson assumption (quasi-Poisson: any
+    overdispersion is in the design-based ``B``). ``exp(estimate)`` is a rate ratio.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey and its design.
+    formula : str
+        A formulaic formula, e.g. ``"enroll ~ meals + C(stype)"``; the outcome must be numeric
+        and at least 0 (counts; non-integer values are accepted, as quasipoisson does). Terms as
+        in :func:`logistic`.
+    by : str or sequence of str, optional
+        Columns of ``survey.data`` defining domains: one fit per domain, as a subpopulation.
+    level : float
+        Confidence level of the intervals.
+    min_n : int
+        Fits on fewer respondents (complete cases in the domain) are suppressed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`logistic` with ``rate_ratio``, ``rr_ci_low``, ``rr_ci_high`` instead of the
+        odds-ratio columns; ``attrs["kind"]`` is "poisson".
+
+    Raises
+    ------
+    EstimationError
+        Malformed formula, unknown variable, non-numeric or negative outcome, ``by`` column not in the data.
+    """
+    return _regression(survey, formula, POISSON, by, level, min_n)
+
+
 def _regression(
     survey: Survey, formula: str, family: Family, by: str | Sequence[str] | None, level: float, min_n: int
 ) -> pd.DataFrame:
@@ -170,21 +212,26 @@ def _regression(
         )
     arrays = survey.design_arrays()
     context = formula_context(survey)
-    all_terms = design_matrix(frame, formula, complete, context)[2]
+    _, _, all_terms, all_labels = design_matrix_terms(frame, formula, complete, context)
     rows: list[dict] = []
+    fits = []
     for key, members in domain_rows(survey.data, by_columns, analysed):
         in_fit = np.zeros(len(frame), dtype=bool)
         in_fit[members] = True
         in_fit &= complete
-        fit_rows = fit_domain(frame, formula, family, in_fit, arrays, context, all_terms, level, min_n)
+        fit_rows, fit = fit_domain_record(
+            frame, formula, family, in_fit, arrays, context, all_terms, level, min_n, key, all_labels
+        )
         labels = dict(zip(by_columns, key))
         rows.extend({"outcome": outcome, **labels, **row} for row in fit_rows)
+        fits.append(fit)
     table = result_table(rows, by_columns, family)
     blank = [c for c in table.columns if c not in ("outcome", *by_columns, "term", "suppressed")]
     table = suppress_rows(table, min_n, table["n"], by=by_columns, identity=["outcome", "term"], unit=["outcome", *by_columns],
                           blank=blank, function=family.name)
     table.attrs.update(
-        {"synthetic": bool(survey.synthetic), "kind": family.name, "formula": formula, "level": level, "min_n": min_n}
+        {"synthetic": bool(survey.synthetic), "kind": family.name, "formula": formula, "level": level, "min_n": min_n,
+         "by": list(by_columns), FITS_ATTR: FitsRef(ModelFits(family.name, formula, outcome, tuple(by_columns), tuple(fits)))}
     )
     flagged = table.loc[table["warning"].notna(), "warning"].unique()
     for message in flagged:

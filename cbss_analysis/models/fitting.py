@@ -18,7 +18,8 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from cbss_analysis._engine.variance import design_covariance
-from cbss_analysis.models.formula import design_matrix
+from cbss_analysis.models.formula import design_matrix_terms
+from cbss_analysis.models.results import ModelFit
 from cbss_analysis.survey import DesignArrays
 
 ALIAS_TOLERANCE = 1e-7
@@ -30,17 +31,31 @@ SEPARATION_EPS = 10 * np.finfo(float).eps
 
 @dataclass(frozen=True)
 class Family:
-    """A GLM family: its name in results and its statsmodels family."""
+    """A GLM family with its canonical link: its name in results and its statsmodels family."""
 
     name: str
     statsmodels_family: str
 
+    def mean(self, eta: np.ndarray) -> np.ndarray:
+        """Inverse of the canonical link: expit (logistic), exp (poisson), identity (linear)."""
+        if self.name == "logistic":
+            return expit(eta)
+        if self.name == "poisson":
+            return np.exp(eta)
+        return eta
+
     def variance(self, mu: np.ndarray) -> np.ndarray:
-        return mu * (1.0 - mu) if self.name == "logistic" else np.ones_like(mu)
+        """Variance function; with the canonical link also ``d mu / d eta``."""
+        if self.name == "logistic":
+            return mu * (1.0 - mu)
+        if self.name == "poisson":
+            return mu
+        return np.ones_like(mu)
 
 
 LOGISTIC = Family("logistic", "Binomial")
 LINEAR = Family("linear", "Gaussian")
+POISSON = Family("poisson", "Poisson")
 
 
 def _aliased(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -73,18 +88,37 @@ def fit_domain(
     min_n: int,
 ) -> list[dict]:
     """Fit one domain and return one row (dict) per term (the terms of the whole data when suppressed)."""
+    return fit_domain_record(frame, formula, family, in_fit, arrays, context, all_terms, level, min_n, (), [])[0]
+
+
+def fit_domain_record(
+    frame: pd.DataFrame,
+    formula: str,
+    family: Family,
+    in_fit: np.ndarray,
+    arrays: DesignArrays,
+    context: dict,
+    all_terms: list[str],
+    level: float,
+    min_n: int,
+    key: tuple,
+    all_term_labels: list[str],
+) -> tuple[list[dict], ModelFit]:
+    """As :func:`fit_domain`, plus the domain's :class:`~cbss_analysis.models.results.ModelFit` (for Wald tests)."""
     n = int(in_fit.sum())
     blank = {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "df": np.nan}
     if n < max(min_n, 1):
-        return [{"term": t, **blank, "n": n, "suppressed": True, "warning": None} for t in all_terms]
-    y, x, terms = design_matrix(frame, formula, in_fit, context)
+        rows = [{"term": t, **blank, "n": n, "suppressed": True, "warning": None} for t in all_terms]
+        return rows, ModelFit.empty(key, all_terms, all_term_labels or [""] * len(all_terms))
+    y, x, terms, labels = design_matrix_terms(frame, formula, in_fit, context)
     weight = arrays.weight[in_fit]
     weight = weight / weight.mean()
     aliased = _aliased(x, weight)
     kept = ~aliased
     coef, problem = _coefficients(y, x[:, kept], weight, family)
     if problem is not None:
-        return [{"term": t, **blank, "n": n, "suppressed": False, "warning": problem} for t in terms]
+        rows = [{"term": t, **blank, "n": n, "suppressed": False, "warning": problem} for t in terms]
+        return rows, ModelFit.empty(key, terms, labels)
     influence = _influence(y, x[:, kept], weight, coef, family)
     full = np.zeros((in_fit.size, influence.shape[1]))
     full[in_fit] = influence
@@ -94,9 +128,11 @@ def fit_domain(
     se = np.full(len(terms), np.nan)
     estimate[kept] = coef
     se[kept] = np.sqrt(np.diag(covariance))
+    full_covariance = np.full((len(terms), len(terms)), np.nan)
+    full_covariance[np.ix_(kept, kept)] = covariance
     low, high, p_value = _inference(estimate, se, df, level)
     note = f"aliased term(s) {', '.join(t for t, a in zip(terms, aliased) if a)}: no estimate" if aliased.any() else None
-    return [
+    rows = [
         {
             "term": term,
             "estimate": estimate[j],
@@ -111,6 +147,7 @@ def fit_domain(
         }
         for j, term in enumerate(terms)
     ]
+    return rows, ModelFit(key, tuple(terms), tuple(labels), estimate, full_covariance, float(df))
 
 
 def _coefficients(y: np.ndarray, x: np.ndarray, weight: np.ndarray, family: Family) -> tuple[np.ndarray, str | None]:
@@ -134,8 +171,7 @@ def _coefficients(y: np.ndarray, x: np.ndarray, weight: np.ndarray, family: Fami
 
 def _influence(y: np.ndarray, x: np.ndarray, weight: np.ndarray, coef: np.ndarray, family: Family) -> np.ndarray:
     """Per-row influence ``w (y - mu) x' A^-1`` at the final coefficients (R ``svy.varcoef``)."""
-    eta = x @ coef
-    mu = expit(eta) if family is LOGISTIC else eta
+    mu = family.mean(x @ coef)
     scores = x * (weight * (y - mu))[:, None]
     information = x.T @ (x * (weight * family.variance(mu))[:, None])
     return np.linalg.solve(information, scores.T).T
@@ -167,6 +203,11 @@ def result_table(rows: list[dict], by_columns: list[str], family: Family) -> pd.
         table["or_ci_low"] = np.exp(table["ci_low"])
         table["or_ci_high"] = np.exp(table["ci_high"])
         columns += ["odds_ratio", "or_ci_low", "or_ci_high"]
+    elif family is POISSON:
+        table["rate_ratio"] = np.exp(table["estimate"])
+        table["rr_ci_low"] = np.exp(table["ci_low"])
+        table["rr_ci_high"] = np.exp(table["ci_high"])
+        columns += ["rate_ratio", "rr_ci_low", "rr_ci_high"]
     columns += ["df", "n", "suppressed", "warning"]
     table = table[columns]
     table["n"] = table["n"].astype("int64")

@@ -176,6 +176,11 @@ def check_outcome(values: pd.Series, outcome: str, family: Family) -> None:
     present = values.dropna().to_numpy()
     if np.isinf(present).any():
         raise EstimationError(f"outcome {snippet(outcome)} has infinite values")
+    if family.name == "poisson" and (present < 0).any():
+        shown = ", ".join(f"{v:g}" for v in np.unique(present[present < 0])[:5])
+        raise EstimationError(
+            f"outcome {snippet(outcome)} of a poisson model must be a count or rate at least 0 but has the value(s) {shown}"
+        )
     if family.name == "logistic":
         other = np.unique(present[(present != 0.0) & (present != 1.0)])
         if other.size:
@@ -190,12 +195,25 @@ def design_matrix(
     frame: pd.DataFrame, formula: str, in_fit: np.ndarray, context: dict
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Outcome vector, model matrix and term names on the rows of one fit (unused categories dropped)."""
+    y, x, columns, _ = design_matrix_terms(frame, formula, in_fit, context)
+    return y, x, columns
+
+
+def design_matrix_terms(
+    frame: pd.DataFrame, formula: str, in_fit: np.ndarray, context: dict, outcome: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, list[str], list[str]]:
+    """As :func:`design_matrix`, plus the formula term of each column (``"C(stype)"`` for ``"C(stype)[T.H]"``).
+
+    With ``outcome=False`` only the right-hand side is built (the outcome is None), for a
+    categorical outcome that formulaic would expand into indicator columns.
+    """
     rows = frame.loc[in_fit].copy()
     for name in rows.columns:
         if isinstance(rows[name].dtype, pd.CategoricalDtype):
             rows[name] = rows[name].cat.remove_unused_categories()
     try:
-        matrices = model_matrix(formula, rows, na_action="ignore", context=context)
+        spec = formula if outcome else parse(formula)[0].rhs
+        matrices = model_matrix(spec, rows, na_action="ignore", context=context)
     except EstimationError:
         raise
     except Exception as error:  # formulaic raises several evaluation exception types
@@ -203,8 +221,13 @@ def design_matrix(
         if cause is not None:
             raise cause from None
         raise EstimationError(f"formula {snippet(formula)} cannot be evaluated on the survey data: {_reason(error)}") from error
-    y = matrices.lhs.to_numpy(dtype=np.float64).ravel()
-    x = matrices.rhs.to_numpy(dtype=np.float64)
+    rhs = matrices.rhs if outcome else matrices
+    y = matrices.lhs.to_numpy(dtype=np.float64).ravel() if outcome else None
+    x = rhs.to_numpy(dtype=np.float64)
     if not np.isfinite(x).all():
         raise EstimationError(f"formula {snippet(formula)} gives missing or infinite values in the model matrix (e.g. log of 0)")
-    return y, x, [str(c) for c in matrices.rhs.columns]
+    terms = [""] * x.shape[1]
+    for term, columns in rhs.model_spec.term_slices.items():
+        for j in range(*columns.indices(x.shape[1])):
+            terms[j] = str(term)
+    return y, x, [str(c) for c in rhs.columns], terms

@@ -243,11 +243,12 @@ def test_contrast_on_filtered_tables_and_with_another_level(clus1: Survey) -> No
 
 
 def test_contrast_on_a_suppressed_row_is_suppressed(clus1: Survey) -> None:
-    table = estimate.mean(clus1, "api00", by="stype", min_n=20)  # H (14 schools) suppressed
-    result = estimate.contrast(table, {"E - H": [1, -1, 0], "E - M": [1, 0, -1]})
-    assert result["suppressed"].tolist() == [True, False]
-    assert result.loc[0, ["estimate", "se", "ci_low", "ci_high", "p_value"]].isna().all()
-    assert result.loc[1, "estimate"] == pytest.approx(table.loc[0, "estimate"] - table.loc[2, "estimate"], rel=1e-12)
+    table = estimate.mean(clus1, "api00", by="stype", min_n=20)  # H (14 schools) suppressed, M with it (margin rule)
+    assert table["suppressed"].tolist() == [False, True, True]
+    result = estimate.contrast(table, {"E - H": [1, -1, 0], "E - M": [1, 0, -1], "E": [1, 0, 0]})
+    assert result["suppressed"].tolist() == [True, True, False]
+    assert result.loc[0:1, ["estimate", "se", "ci_low", "ci_high", "p_value"]].isna().all().all()
+    assert result.loc[2, "estimate"] == pytest.approx(table.loc[0, "estimate"], rel=1e-12)
 
 
 @pytest.mark.parametrize(
