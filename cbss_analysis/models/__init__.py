@@ -67,12 +67,12 @@ from cbss_analysis.models.fitting import LINEAR, LOGISTIC, POISSON, Family, fit_
 from cbss_analysis.models.formula import check_outcome, design_matrix_terms, formula_context, model_variables
 from cbss_analysis.models.ordinal import ordinal
 from cbss_analysis.models.results import FITS_ATTR, FitsRef, ModelFits, ModelWarning
-from cbss_analysis.models.tests import wald_test
+from cbss_analysis.models.tests import term_tests, wald_test
 
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.survey import Survey
 
-__all__ = ["ModelWarning", "linear", "logistic", "ordinal", "poisson", "wald_test"]
+__all__ = ["ModelWarning", "linear", "logistic", "ordinal", "poisson", "term_tests", "wald_test"]
 
 
 def logistic(

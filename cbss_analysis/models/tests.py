@@ -77,6 +77,39 @@ def wald_test(fit: pd.DataFrame, terms: str | Sequence[str]) -> pd.DataFrame:
     return table
 
 
+def term_tests(fit: pd.DataFrame) -> pd.DataFrame:
+    """A joint Wald F test of each term of a model, in each domain (R ``regTermTest`` once per term).
+
+    Each term of the formula (a numeric variable, a factor with all its categories, an
+    interaction) is tested on its own with :func:`wald_test`: does the term matter as a whole,
+    given the others? The intercept and an ordinal model's thresholds are not terms.
+
+    Parameters
+    ----------
+    fit : pandas.DataFrame
+        A table returned by :func:`~cbss_analysis.models.logistic`, ``linear``, ``poisson`` or ``ordinal``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :func:`wald_test` for every term, in formula order.
+
+    Raises
+    ------
+    EstimationError
+        The table carries no model fits.
+    """
+    ref = fit.attrs.get(FITS_ATTR) if isinstance(fit, pd.DataFrame) else None
+    if not isinstance(ref, FitsRef):
+        raise EstimationError("term_tests: the table has no model fits; pass a table from models.logistic, linear, poisson or ordinal")
+    terms = list(dict.fromkeys(t for model in ref.fits.fits for t in model.terms if t and t not in ("1", "Intercept")))
+    tables = [wald_test(fit, [term]) for term in terms]
+    table = pd.concat(tables, ignore_index=True) if tables else wald_test(fit, terms)
+    table.attrs.update(tables[0].attrs if tables else {})
+    table.attrs["terms"] = terms
+    return table
+
+
 def _canonical(term: str) -> str:
     """An interaction's factors in sorted order (R ``regTermTest``'s ``canonicalOrder``)."""
     return ":".join(sorted(part.strip() for part in term.split(":")))
