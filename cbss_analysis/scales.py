@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine.domains import domain_rows
+from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.errors import EstimationError
 
@@ -117,8 +118,7 @@ def alpha(
     values = _item_matrix(survey, items)
     by_columns = [by] if isinstance(by, str) else list(by or [])
     for name in by_columns:
-        if name not in survey.data.columns:
-            raise EstimationError(f"by variable {name!r} is not a column of the survey data")
+        checks.column(name, survey.data.columns, "alpha")
     weight = survey.design_arrays().weight if weighted else np.ones(len(survey.data))
     complete = np.isfinite(values).all(axis=1)
     label = ", ".join(items)
@@ -148,7 +148,8 @@ def _item_matrix(survey: Survey, items: Sequence[str]) -> np.ndarray:
         raise EstimationError(f"items must be a non-empty list of variable names, got {items!r}")
     unknown = [name for name in items if name not in survey.data.columns]
     if unknown:
-        raise EstimationError(f"scale item {unknown[0]!r} is not a column of the survey data")
+        raise EstimationError(f"scale item {unknown[0]!r} is not a column of the survey data"
+                              f"{checks.suggestion(unknown[0], survey.data.columns)} (list them with survey.data.columns)")
     columns = []
     for name in items:
         codes = survey.codes(name).to_numpy(dtype=np.float64, na_value=np.nan)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from cbss_analysis import paths
+from cbss_analysis.common.checks import suggestion
 from cbss_analysis.common.safe_yaml import read_yaml_file
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import CodebookError
 from cbss_analysis.survey.schema import Fields
 
@@ -132,18 +134,23 @@ class Codebook:
         """Return the variable ``name`` or raise :class:`CodebookError`."""
         try:
             return self.variables[name]
-        except KeyError:
-            raise CodebookError(f"{self._where()}: unknown variable {name!r}") from None
+        except (KeyError, TypeError):
+            raise CodebookError(self._unknown("variable", name, self.variables, "codebook.variables")) from None
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator ``indicator_id`` or raise :class:`CodebookError`."""
         try:
             return self.indicators[indicator_id]
-        except KeyError:
-            raise CodebookError(f"{self._where()}: unknown indicator {indicator_id!r}") from None
+        except (KeyError, TypeError):
+            raise CodebookError(self._unknown("indicator", indicator_id, self.indicators, "codebook.indicators")) from None
+
+    def _unknown(self, what: str, name: object, known: Mapping[str, Any], where_listed: str) -> str:
+        hint = suggestion(name, known) if isinstance(name, str) else ""
+        return f"{self._where()}: unknown {what} {snippet(name)}{hint} (list them with {where_listed})"
 
     def _where(self) -> str:
-        return str(self.path) if self.path else f"codebook {self.name!r}"
+        """The codebook file's name (never its folder), or the codebook's name."""
+        return self.path.name if self.path else f"codebook {self.name!r}"
 
 
 def codebook_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cbss_analysis.common.checks import suggestion
+from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import DataError, EstimationError
 from cbss_analysis.survey import indicators
 from cbss_analysis.survey.codebook import Codebook, rule_variables
@@ -104,7 +106,7 @@ class Survey:
             If the survey has no column ``name``.
         """
         if name not in self.data.columns:
-            raise EstimationError(f"{self._where()}: no variable {name!r} in the survey")
+            raise EstimationError(self._unknown("variable", name, self.data.columns, "survey.data.columns"))
         column = self.data[name]
         if not isinstance(column.dtype, pd.CategoricalDtype):
             return pd.to_numeric(column, errors="coerce").astype("float64")
@@ -127,7 +129,8 @@ class Survey:
         """
         if indicator_id not in self._indicator_cache:
             if self.codebook is None or indicator_id not in self.codebook.indicators:
-                raise EstimationError(f"{self._where()}: unknown indicator {indicator_id!r}")
+                known = list(self.codebook.indicators) if self.codebook is not None else []
+                raise EstimationError(self._unknown("indicator", indicator_id, known, "survey.indicator_ids"))
             definition = self.codebook.indicators[indicator_id]
             lacking = [v for v in rule_variables(definition) if v not in self.data.columns]
             if lacking:
@@ -150,7 +153,14 @@ class Survey:
             return column.astype("float64")
         if self.codebook is not None and name in self.codebook.indicators:
             return self.indicator(name)
-        raise EstimationError(f"{self._where()}: no variable or indicator {name!r} in the survey")
+        raise EstimationError(self._unknown("variable or indicator", name, [*self.indicator_ids, *self.data.columns],
+                                            "survey.indicator_ids or survey.data.columns"))
+
+    def _unknown(self, what: str, name: object, known, where_listed: str) -> str:
+        """One line for an unknown name: the closest known names and where to list them."""
+        hint = suggestion(name, known) if isinstance(name, str) else ""
+        return f"{self._where()}: no {what} {snippet(name)} in the survey{hint} (list them with {where_listed})"
 
     def _where(self) -> str:
-        return str(self.source) if self.source else "survey"
+        """The data file's name (never its folder: messages carry no machine paths), or "survey"."""
+        return self.source.name if self.source else "survey"
