@@ -59,6 +59,7 @@ from cbss_analysis.estimate.linearization import (
     linearize,
 )
 from cbss_analysis.survey import Survey
+from cbss_analysis.survey.summary import labels_for
 
 __all__ = ["Linearization", "LinearizationRef", "compare", "holm", "mean", "proportion", "total"]
 
@@ -211,7 +212,7 @@ def _estimate(
     table = table[[*TABLE_COLUMNS_BEFORE_BY, *by_columns, *TABLE_COLUMNS_AFTER_BY]]
     table.attrs.update(
         {"synthetic": bool(survey.synthetic), "kind": kind, "level": float(level), "by": list(by_columns),
-         LINEARIZATION_ATTR: LinearizationRef(linearization)}
+         "labels": labels_for(survey.codebook, names), LINEARIZATION_ATTR: LinearizationRef(linearization)}
     )
     if ci is not None:
         table.attrs["ci"] = ci

@@ -152,6 +152,16 @@ class Codebook:
         """The codebook file's name (never its folder), or the codebook's name."""
         return self.path.name if self.path else f"codebook {self.name!r}"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from cbss_analysis.survey.summary import codebook_text
+
+        printer.text(f"<Codebook {self.name!r}>" if cycle else codebook_text(self))
+
+    def _repr_html_(self) -> str:
+        from cbss_analysis.survey.summary import codebook_html
+
+        return codebook_html(self)
+
 
 def codebook_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """Resolve a shipped codebook name (``hbsc2018_oa``) or a path to a YAML file.

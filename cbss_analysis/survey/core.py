@@ -79,6 +79,16 @@ class Survey:
         label = ", SYNTHETIC DATA" if self.synthetic else ""
         return f"<Survey: {len(self.data):,} respondents, {states} states, codebook={codebook!r}, {self.design}{label}>"
 
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        from cbss_analysis.survey.summary import survey_text
+
+        printer.text(repr(self) if cycle else survey_text(self))
+
+    def _repr_html_(self) -> str:
+        from cbss_analysis.survey.summary import survey_html
+
+        return survey_html(self)
+
     def __len__(self) -> int:
         return len(self.data)
 
