@@ -38,6 +38,8 @@ MISSING_COLOUR = "#D9D9D9"
 SEQUENTIAL_CMAP = "cividis"
 DIVERGING_CMAP = "PuOr_r"
 CAPTION_SIZE = 7.5
+TITLE_LINES = 3
+"""A title wider than its figure is wrapped onto at most this many lines (the last one shortened)."""
 
 RC: dict[str, Any] = {
     "font.family": "sans-serif",
@@ -117,8 +119,9 @@ def finish(figure: Figure, title: str, caption: str) -> Figure:
     The constrained layout is computed once and then frozen, so that every later rendering of
     the figure (inline display, each save) gives the same bytes.
     """
-    figure.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    heading = figure.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
     width, height = figure.get_size_inches()
+    _wrap_wide_title(figure, heading, title, width)
     chars = max(40, int(width * 72 / (CAPTION_SIZE * 0.56)))
     lines = textwrap.wrap(caption, chars) if caption else []
     if lines:
@@ -129,6 +132,22 @@ def finish(figure: Figure, title: str, caption: str) -> Figure:
     figure.draw_without_rendering()
     figure.set_layout_engine("none")
     return figure
+
+
+def _wrap_wide_title(figure: Figure, heading: Any, title: str, width: float) -> None:
+    """Break a title that is wider than the figure into lines that fit (a title that fits is left as it is)."""
+    if not title:
+        return
+    renderer = figure._get_renderer()
+    available = 0.97 * width * figure.dpi
+    measured = heading.get_window_extent(renderer).width
+    if measured <= available:
+        return
+    chars = max(20, int(0.92 * len(title) * available / measured))
+    lines = textwrap.wrap(title, chars, break_on_hyphens=False)
+    if len(lines) > TITLE_LINES:
+        lines = [*lines[: TITLE_LINES - 1], textwrap.shorten(" ".join(lines[TITLE_LINES - 1:]), chars, placeholder=" ...")]
+    heading.set_text("\n".join(lines))
 
 
 def is_synthetic(obj: Any, synthetic: bool | None = None) -> bool:
