@@ -7,6 +7,7 @@ statsmodels, papermill) load only when one of the names below is first used.
 >>> survey = cbss.load_survey()               # the embedded synthetic survey
 >>> table = cbss.estimate.proportion(survey, "cyberbullied", by=["state", "sex"])
 >>> cbss.show(table)                          # labels, intervals, suppression, caption
+>>> cbss.explore(survey)                      # an explorer widget that writes its own code
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ _LAZY_ATTRIBUTES = {
     "member_states": ("cbss_analysis.states", "member_states"),
     "record": ("cbss_analysis.records", "record"),
     "show": ("cbss_analysis.display", "show"),
+    "explore": ("cbss_analysis.explorer", "explore"),
 }
 _LAZY_MODULES = {
     name: f"cbss_analysis.{name}"
     for name in (
         "estimate", "models", "scales", "disclosure", "plots", "synthetic", "reports", "states", "strategy",
         "published", "survey", "paths", "errors", "context", "overview", "tables", "notebook", "records",
-        "display",
+        "display", "explorer",
     )
 } | {"codebook": "cbss_analysis.survey.codebook"}
 
