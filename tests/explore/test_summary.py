@@ -78,8 +78,8 @@ def test_themes_follow_the_first_priority_area_then_the_module(small_survey, emb
                       OTHER_THEME: ["bullied_often", "ever_had_sex", "smd_two", "smd_mean"]}
     big = indicator_themes(embedded.codebook, embedded.indicator_ids)
     assert sorted(i for ids in big.values() for i in ids) == sorted(embedded.indicator_ids)
-    assert list(big)[0] == "Prevention, early intervention, parenting and family support"
-    assert "psmu" in big[list(big)[0]] and "told_adult" in big["Child-friendly justice"]
+    assert next(iter(big)) == "Prevention, early intervention, parenting and family support"
+    assert "psmu" in big[next(iter(big))] and "told_adult" in big["Child-friendly justice"]
 
 
 def test_the_embedded_survey_display(embedded):
