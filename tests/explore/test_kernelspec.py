@@ -32,6 +32,7 @@ def test_the_makefile_installs_the_kernel_under_that_one_name():
     assert "--display-name \"$$($(BIN)/python -m cbss_analysis.reports.refresh --kernel-display-name)\"" in makefile
     assert refresh.KERNEL_DISPLAY_NAME not in makefile  # one home for the name: refresh.py
     assert re.search(r"^lab: .*\n\t\$\(BIN\)/jupyter lab --MultiKernelManager.default_kernel_name=python3 notebooks/", makefile, re.M)
+    assert re.search(r"^browser-test: ", makefile, re.M)
 
 
 def test_the_installed_project_kernel_has_that_name():
