@@ -44,6 +44,7 @@ INTERVAL_METHODS: dict[str, str] = {
 _KIND_WHAT = {"proportion": "Proportions", "mean": "Means", "total": "Totals", "comparison": "Differences",
               "linear": "Linear model coefficients", "logistic": "Logistic model odds ratios"}
 _HEADERS = {"variable": "indicator", "level": "category", "outcome": "outcome", "term": "term", "state": "state"}
+_PAD = "padding:2px 10px 2px 0"
 _BADGE_STYLE = ("background:#D55E00;color:#fff;font-weight:bold;padding:1px 6px;border-radius:3px;"
                 "font-size:0.85em;letter-spacing:0.03em")
 
@@ -73,35 +74,47 @@ class EstimateTable:
     def __init__(self, table: pd.DataFrame, frame: pd.DataFrame, caption: str, synthetic: bool,
                  keys: int = 0, left_out: int = 0) -> None:
         self.table = table
+        self.title = ""
+        """The one indicator (or model outcome) of the table, shown above it instead of in every row."""
+        for column in ("indicator", "outcome"):
+            if keys and frame.columns[0] == column and frame[column].nunique() == 1:
+                self.title = str(frame[column].iloc[0])
+                frame = frame.drop(columns=column)
+                keys -= 1
+                break
         self.frame = frame
         self.caption = caption
         self.synthetic = synthetic
         self.keys = keys
-        """How many of the first columns of ``frame`` name a row (indicator, category, state, ...)."""
+        """How many of the first columns of ``frame`` name a row (category, state, ...)."""
         self.left_out = left_out
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th style='text-align:left'>{_e(c)}</th>" for c in self.frame.columns)
+        head = "".join(f"<th style='text-align:left;{_PAD}'>{_e(c)}</th>" for c in self.frame.columns)
         rows = []
         for values in self.frame.itertuples(index=False):
             cells = []
             for position, value in enumerate(values):
                 text = _e(value)
                 if position >= self.keys and text.startswith("suppressed"):
-                    cells.append(f"<td class='cbss-suppressed' style='color:#777;font-style:italic;text-align:right'>{text}</td>")
+                    cells.append(f"<td class='cbss-suppressed' style='color:#777;font-style:italic;text-align:right;{_PAD}'>"
+                                 f"{text}</td>")
                 else:
-                    cells.append(f"<td style='text-align:{'left' if position < self.keys else 'right'}'>{text}</td>")
+                    cells.append(f"<td style='text-align:{'left' if position < self.keys else 'right'};{_PAD}'>{text}</td>")
             rows.append(f"<tr>{''.join(cells)}</tr>")
         more = (f"<p style='color:#555;margin:0.2em 0'>{self.left_out:,} more rows not shown: filter the table, "
                 f"or show it wide (columns=...).</p>" if self.left_out else "")
         badge = (f"<p style='margin:0.3em 0'><span class='cbss-badge' style='{_BADGE_STYLE}'>{_e(SYNTHETIC_BADGE)}</span></p>"
                  if self.synthetic else "")
-        return (f"<div class='cbss-estimates'>{badge}<table class='cbss-table'><thead><tr>{head}</tr></thead>"
+        title = f"<p style='margin:0.3em 0'><strong>{_e(self.title)}</strong></p>" if self.title else ""
+        return (f"<div class='cbss-estimates'>{badge}{title}<table class='cbss-table'><thead><tr>{head}</tr></thead>"
                 f"<tbody>{''.join(rows)}</tbody></table>{more}"
                 f"<p class='cbss-caption' style='margin:0.3em 0'><em>{_e(self.caption)}</em></p></div>")
 
     def __repr__(self) -> str:
         lines = [f"[{SYNTHETIC_BADGE}]"] if self.synthetic else []
+        if self.title:
+            lines.append(strip_control(self.title))
         lines.append(self.frame.to_string(index=False))
         if self.left_out:
             lines.append(f"... {self.left_out:,} more rows not shown")

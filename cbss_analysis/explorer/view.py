@@ -102,7 +102,7 @@ def program_for(choices: Choices, options: Options, survey: Survey, name: str = 
             split = (("split", choices.split),) if choices.split else ()
             calls.append(Call("plots.estimates_by_state", (table, indicator), (*split, title), display=True))
         else:
-            keys = [("by", choices.by)] if choices.by else []
+            keys = [("by", choices.by), ("ylabel", options.breakdowns[choices.by])] if choices.by else []
             keys += [("variable", indicator)] + ([("split", choices.split)] if choices.split else [])
             calls.append(Call("plots.estimates_by_group", (table,), (*keys, title), display=True))
     for table in dict.fromkeys(table_of.values()):

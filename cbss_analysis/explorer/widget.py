@@ -34,7 +34,7 @@ NONE = ""
 _BADGE_STYLE = ("background:#D55E00;color:#fff;font-weight:bold;padding:1px 6px;border-radius:3px;"
                 "font-size:0.85em;letter-spacing:0.03em")
 _COPY_SCRIPT = (
-    "(function(b){var t=b.parentElement.querySelector('pre').innerText;"
+    "(function(b){var t=b.closest('.cbss-code').querySelector('pre').innerText;"
     "var ok=function(){b.textContent='Copied';setTimeout(function(){b.textContent='Copy code'},1500)};"
     "var old=function(){var a=document.createElement('textarea');a.value=t;document.body.appendChild(a);a.select();"
     "try{document.execCommand('copy');ok()}catch(e){b.textContent='Select the code and copy it'}a.remove()};"
@@ -48,8 +48,9 @@ def _e(value: object) -> str:
 
 def code_html(code: str) -> str:
     """The code panel: a copy button and the code (escaped) in a ``<pre>``."""
-    return ("<div class='cbss-code'><button class='cbss-copy' type='button' title='Copy the code to the clipboard' "
-            f"style='float:right;margin:2px' onclick=\"{html.escape(_COPY_SCRIPT, quote=True)}\">Copy code</button>"
+    return ("<div class='cbss-code'><div style='text-align:right;margin:0 0 2px 0'><button class='cbss-copy' "
+            "type='button' title='Copy the code to the clipboard' "
+            f"onclick=\"{html.escape(_COPY_SCRIPT, quote=True)}\">Copy code</button></div>"
             "<pre style='background:#f7f7f7;border:1px solid #ddd;padding:6px;margin:0;white-space:pre;overflow-x:auto;"
             f"font-size:12px'>{html.escape(code)}</pre></div>")
 
@@ -82,21 +83,23 @@ class Explorer:
         self.error: str | None = None
         o = self.options
         wide = w.Layout(width="100%")
-        style = {"description_width": "initial"}
+        half = w.Layout(width="auto", flex="1 1 0%", min_width="220px")
+        style = {"description_width": "90px"}
         self.theme = w.Dropdown(options=[ALL_THEMES, *o.themes], value=o.theme_of(start.indicators[0]),
                                 description="Theme", style=style, layout=wide)
         self.indicators = w.SelectMultiple(options=self._indicator_options(self.theme.value), rows=8,
                                            description="Indicators", style=style, layout=wide)
         self.by = w.Dropdown(options=[*((label, c) for c, label in o.breakdowns.items()), (WHOLE_SAMPLE, NONE)],
-                             description="Breakdown", style=style)
+                             description="Breakdown", style=style, layout=half)
         self.split = w.Dropdown(options=[(NO_SPLIT, NONE), *((label, c) for c, label in o.breakdowns.items())],
-                                description="Split by", style=style)
-        self.states = w.SelectMultiple(options=[(n, c) for c, n in o.states.items()], rows=6, description="States",
-                                       style=style, disabled=not o.states)
+                                description="Split by", style=style, layout=half)
+        self.states = w.SelectMultiple(options=[(n, c) for c, n in o.states.items()], rows=8, description="States",
+                                       style=style, disabled=not o.states, layout=wide)
         self.ci = w.Dropdown(options=[(label, key) for key, label in INTERVALS.items()], description="Interval",
-                             style=style)
-        self.min_n = w.BoundedIntText(min=MIN_N_FLOOR, max=1_000_000, step=5, description="Suppress below n",
-                                      style=style, layout=w.Layout(width="190px"))
+                             style=style, layout=half)
+        self.min_n = w.BoundedIntText(min=MIN_N_FLOOR, max=1_000_000, step=5, description="Min. n",
+                                      tooltip="Cells from fewer respondents are suppressed",
+                                      style=style, layout=half)
         self.status = w.HTML()
         self.figures = w.VBox()
         self.table = w.HTML()
@@ -104,15 +107,15 @@ class Explorer:
         header = f"<b>Explore</b> {_e(survey.codebook.title if survey.codebook else '')} &middot; {len(survey):,} respondents"
         if survey.synthetic:
             header += f" <span style='{_BADGE_STYLE}'>{_e(SYNTHETIC_BADGE)}</span>"
-        controls = w.VBox([
-            self.theme, self.indicators,
-            w.HBox([w.VBox([self.by, self.split, self.ci, self.min_n]), self.states]),
-        ], layout=w.Layout(width="46%", min_width="360px"))
+        row = w.Layout(width="100%", flex_flow="row wrap")
+        what = w.VBox([self.theme, self.indicators], layout=w.Layout(flex="3 1 420px", min_width="320px"))
+        how = w.VBox([w.HBox([self.by, self.split], layout=row), w.HBox([self.ci, self.min_n], layout=row), self.states],
+                     layout=w.Layout(flex="2 1 320px", min_width="300px"))
         self.widget = w.VBox([
             w.HTML(header),
-            w.HBox([controls, w.VBox([self.figures], layout=w.Layout(width="54%"))],
-                   layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([what, how], layout=row),
             self.status,
+            self.figures,
             w.HTML("<b>Table</b>"), self.table,
             w.HTML("<b>Code</b> (paste it into a cell: it reproduces this view)"), self.code_panel,
         ])
@@ -204,9 +207,11 @@ class Explorer:
         self.error = None
         self.view = view
         self._show(view)
+        first = self.last_seconds == 0.0
         self.last_seconds = time.perf_counter() - start
         notes = " ".join(view.notes)
-        self.status.value = (f"<span class='cbss-status' style='color:#555'>Redrawn in {self.last_seconds:.2f} s."
+        self.status.value = (f"<span class='cbss-status' style='color:#555'>{'Drawn' if first else 'Redrawn'} in "
+                             f"{self.last_seconds:.2f} s."
                              f"{' ' + _e(notes) if notes else ''}</span>")
         return view
 
@@ -217,7 +222,8 @@ class Explorer:
         current = list(self.figures.children)
         if len(current) != len(images):
             current = [w.Image(format="png", layout=w.Layout(max_width="100%", height="auto")) for _ in images]
-        for widget, png in zip(current, images):
+        for widget, png, figure in zip(current, images, view.figures):
+            widget.layout.width = f"{figure.bbox.width:.0f}px"  # its own size: sharp, never stretched
             if widget.value != png:
                 widget.value = png
         self.figures.children = tuple(current)

@@ -21,7 +21,7 @@ _ALL = "All respondents"
 def estimates_by_group(table: pd.DataFrame, by: str | None = None, variable: str | None = None,
                        split: str | None = None, *, category: str | None = None, groups: Sequence[str] | None = None,
                        percent: bool | None = None, title: str | None = None, xlabel: str | None = None,
-                       source: str | None = None, synthetic: bool | None = None) -> Figure:
+                       ylabel: str | None = None, source: str | None = None, synthetic: bool | None = None) -> Figure:
     """Dot per group of ``by`` with its confidence-interval whisker, groups in their category order.
 
     The companion of :func:`~cbss_analysis.plots.estimates_by_state` for a breakdown that is not
@@ -42,6 +42,8 @@ def estimates_by_group(table: pd.DataFrame, by: str | None = None, variable: str
         Order (and choice) of the ``split`` groups.
     percent, title, xlabel, source, synthetic
         As in :func:`~cbss_analysis.plots.estimates_by_state`.
+    ylabel : str, optional
+        Label of the groups' axis (default: the ``by`` column's name).
 
     Returns
     -------
@@ -85,7 +87,7 @@ def estimates_by_group(table: pd.DataFrame, by: str | None = None, variable: str
                               label=f"suppressed (n < {min_n})"))
     ax.set_yticks(range(len(order)), labels=order)
     ax.set_ylim(len(order) - 0.5, -0.5)
-    ax.set_ylabel(by or "")
+    ax.set_ylabel(ylabel if ylabel is not None else (by or ""))
     ax.tick_params(axis="y", length=0)
     ax.xaxis.grid(True)
     ax.set_axisbelow(True)

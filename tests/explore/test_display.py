@@ -25,8 +25,8 @@ def test_labels_intervals_and_caption(small_survey):
     table = estimate.proportion(small_survey, "cyberbullied", by=["state", "sex"], min_n=10, ci="beta")
     shown = show(table)
     frame = shown.frame
-    assert frame.columns.tolist() == ["indicator", "state", "sex", "estimate (%)", "95% CI", "n", "deff"]
-    assert frame["indicator"].unique().tolist() == ["Cyberbullied at least once"]
+    assert frame.columns.tolist() == ["state", "sex", "estimate (%)", "95% CI", "n", "deff"]
+    assert shown.title == "Cyberbullied at least once" and shown.keys == 2  # one indicator: a heading, not a column
     assert set(frame["state"]) == {"Estonia", "Finland"}
     row = table.iloc[0]
     assert frame["estimate (%)"].iloc[0] == f"{100 * row['estimate']:.1f}"
@@ -36,8 +36,11 @@ def test_labels_intervals_and_caption(small_survey):
     assert shown.caption.endswith(SYNTHETIC_NOTICE)
     page = shown._repr_html_()
     assert SYNTHETIC_BADGE in page and "<table class='cbss-table'>" in page
+    assert "<strong>Cyberbullied at least once</strong>" in page
     text = repr(shown)
-    assert text.startswith(f"[{SYNTHETIC_BADGE}]") and "Cyberbullied at least once" in text
+    assert text.startswith(f"[{SYNTHETIC_BADGE}]\nCyberbullied at least once\n")
+    several = show(estimate.proportion(small_survey, ["cyberbullied", "smd_two"], by="state", min_n=10))
+    assert several.title == "" and several.frame.columns[0] == "indicator" and several.keys == 2
 
 
 def test_suppressed_cells_are_marked(small_survey):
@@ -54,6 +57,8 @@ def test_wide_display(small_survey):
     wide = show(table, columns="sex")
     assert wide.frame.columns.tolist() == ["indicator", "state", "Boy", "Girl"]
     assert wide.keys == 2 and wide.caption == show(table).caption
+    single = show(estimate.proportion(small_survey, "cyberbullied", by=["state", "sex"], min_n=10), columns="sex")
+    assert single.frame.columns.tolist() == ["state", "Boy", "Girl"] and single.title == "Cyberbullied at least once"
 
 
 def test_comparisons_means_and_models(small_survey):
@@ -66,6 +71,7 @@ def test_comparisons_means_and_models(small_survey):
     fit = models.logistic(small_survey, "cyberbullied ~ C(sex)", min_n=10)
     odds = show(fit)
     assert "odds ratio" in odds.frame.columns and odds.frame["term"].tolist()[0] == "Intercept"
+    assert odds.title == "cyberbullied"
 
 
 def test_escapes_and_refuses_respondent_rows(small_survey):

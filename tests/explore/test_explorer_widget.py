@@ -29,7 +29,7 @@ def test_starts_on_the_first_indicator_by_state(explorer, small_survey):
     assert len(explorer.figures.children) == 1 and explorer.figures.children[0].value[:4] == b"\x89PNG"
     assert "Cyberbullied at least once" in explorer.table.value
     assert html.escape(explorer.code) in explorer.code_panel.value and "Copy code" in explorer.code_panel.value
-    assert explorer.status.value.count("Redrawn in") == 1 and explorer.last_seconds > 0
+    assert explorer.status.value.count("Drawn in") == 1 and explorer.last_seconds > 0
 
 
 def test_controls_change_the_view_the_figure_and_the_code(explorer):
