@@ -110,3 +110,16 @@ def test_the_embedded_explorer_redraws_from_its_cache(embedded):
     explorer.split.value = "sex"
     assert explorer.last_seconds < max(first, 0.05)
     assert explorer.cache.hits >= 2
+
+
+def test_a_static_html_export_shows_the_fallback(explorer):
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("cbss.explore(survey)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data=explorer._repr_mimebundle_())]
+    notebook.cells = [cell]
+    page, _ = HTMLExporter().from_notebook_node(notebook)
+    assert FALLBACK in page and "cbss-table" in page and "Cyberbullied at least once" in page
+    assert "estimate.proportion(survey" in page and "onclick" not in page.split("cbss-explorer-fallback")[1]
