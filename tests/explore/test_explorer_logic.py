@@ -170,3 +170,24 @@ def test_a_change_redraws_in_well_under_a_second(embedded):
         view.figures[0]._repr_png_()
         times.append(time.process_time() - start)
     assert sorted(times)[len(times) // 2] < 0.8, times
+
+
+def test_cycles_and_surveys_without_states(small_survey):
+    frame = small_survey.data.assign(cycle=["2018" if i % 2 else "2022" for i in range(len(small_survey.data))])
+    with_cycles = Survey(frame, small_survey.design, small_survey.codebook)
+    options = options_for(with_cycles)
+    assert list(options.breakdowns) == ["state", "sex", "agecat", "cycle"] and options.breakdowns["cycle"] == "Cycle"
+    view = compute(with_cycles, Choices(("cyberbullied",), by="cycle", split="sex", min_n=10), options=options)
+    assert view.tables["table"]["cycle"].astype(str).unique().tolist() == ["2018", "2022"]
+    assert 'by="cycle"' in view.code and 'ylabel="Cycle"' in view.code
+    namespace = _run_code(view.code, {"survey": with_cycles})
+    pd.testing.assert_frame_equal(namespace["table"], view.tables["table"])
+
+    codebook = dataclasses.replace(small_survey.codebook, state_variable=None)
+    stateless = Survey(small_survey.data.drop(columns="state"), small_survey.design, codebook)
+    options = options_for(stateless)
+    assert "state" not in options.breakdowns and options.states == {}
+    choices = default_choices(options)
+    assert choices.by == "sex"
+    view = compute(stateless, choices, options=options)
+    assert len(view.figures) == 1 and "estimates_by_group" in view.code
