@@ -2,7 +2,7 @@
 
 Run by ``make browser-test`` (``CBSS_BROWSER_TEST=1``); skipped elsewhere, so ``make test`` needs no browser.
 The test starts JupyterLab on a free loopback port with a random token in a temporary folder, opens a
-notebook, checks the rich display of a ``Survey``, runs ``cbss.explore(cbss.load_survey())``, changes the
+notebook, checks the rich display of a ``Survey`` and that a mistyped name is one line, runs ``cbss.explore(cbss.load_survey())``, changes the
 indicator and the breakdown and checks that the figure and the generated code change, copies the code
 with the copy button, pastes it into a new cell and checks that it draws the same figure. Screenshots go
 to ``$CBSS_SCREENSHOTS`` (default: the test's temporary folder). JupyterLab is stopped at the end.
@@ -71,6 +71,7 @@ def _notebook(folder: Path) -> Path:
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.cells = [
         nbformat.v4.new_code_cell("import cbss_analysis as cbss\nsurvey = cbss.load_survey()\nsurvey"),
+        nbformat.v4.new_code_cell("cbss.estimate.proportion(survey, 'cyberbulied')"),
         nbformat.v4.new_code_cell("cbss.explore(cbss.load_survey())"),
     ]
     path = folder / "explore.ipynb"
@@ -163,7 +164,7 @@ def test_explorer_and_rich_displays_in_jupyterlab(jupyterlab):
             page = context.new_page()
             page.goto(url)
             cells = page.locator(".jp-Notebook .jp-Cell")
-            expect(cells).to_have_count(2)
+            expect(cells).to_have_count(3)
             expect(page.locator(".jp-StatusBar-TextItem", has_text="Python 3 (cbss-analysis) | Idle")).to_have_count(1)
 
             # 1. the rich display of a Survey
@@ -176,9 +177,18 @@ def test_explorer_and_rich_displays_in_jupyterlab(jupyterlab):
             assert "/" not in summary.locator("p").first.inner_text().split("from")[-1]  # the file name only
             summary.screenshot(path=str(shots / "1-survey-display.png"))
 
-            # 2. the explorer
+            # 2. a typo: one line that suggests the name, no traceback, no folder
             _run(page, cells.nth(1))
-            explorer = cells.nth(1).locator(".cbss-explorer")
+            error = cells.nth(1).locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            expect(error).to_contain_text("did you mean 'cyberbullied'?")
+            assert error.inner_text().strip().splitlines() == [
+                "EstimationError: cbss_synthetic_hbsc2018.sav: no variable or indicator 'cyberbulied' in the survey; "
+                "did you mean 'cyberbullied'? (list them with survey.indicator_ids or survey.data.columns)"]
+            cells.nth(1).screenshot(path=str(shots / "1b-one-line-error.png"))
+
+            # 3. the explorer
+            _run(page, cells.nth(2))
+            explorer = cells.nth(2).locator(".cbss-explorer")
             code = explorer.locator(".cbss-code pre")
             figure = explorer.locator("img").first
             expect(code).to_contain_text("estimate.proportion(survey", timeout=STEP)
@@ -187,7 +197,7 @@ def test_explorer_and_rich_displays_in_jupyterlab(jupyterlab):
             assert first_png[:4] == b"\x89PNG" and '"been_bullied"' in first_code
             explorer.screenshot(path=str(shots / "2-explorer-start.png"))
 
-            # 3. change the indicator: the figure and the code change
+            # 4. change the indicator: the figure and the code change
             clicked = time.monotonic()
             explorer.locator(".widget-select-multiple select").first.select_option(
                 label="Cyberbullied at least once in the past couple of months")
@@ -197,7 +207,7 @@ def test_explorer_and_rich_displays_in_jupyterlab(jupyterlab):
             second_png = _image_bytes(page, figure)
             assert second_png != first_png
 
-            # 4. change the breakdown to sex: a figure by group, the code says so
+            # 5. change the breakdown to sex: a figure by group, the code says so
             clicked = time.monotonic()
             explorer.locator(".widget-dropdown", has_text="Breakdown").locator("select").select_option(label="Sex")
             expect(code).to_contain_text('by="sex"')
@@ -209,20 +219,20 @@ def test_explorer_and_rich_displays_in_jupyterlab(jupyterlab):
             status = explorer.locator(".cbss-status").inner_text()
             explorer.screenshot(path=str(shots / "3-explorer-by-sex.png"))
 
-            # 5. copy the code, paste it into a new cell, run it: the same figure
+            # 6. copy the code, paste it into a new cell, run it: the same figure
             explorer.locator("button.cbss-copy").click()
             expect(explorer.locator("button.cbss-copy")).to_have_text("Copied")
             copied = page.evaluate("navigator.clipboard.readText()")
             assert copied.strip() == code.inner_text().strip()
-            expect(cells).to_have_count(3)  # running the last cell added an empty one below it
-            cells.nth(2).locator(".jp-InputArea-editor").click()
+            expect(cells).to_have_count(4)  # running the last cell added an empty one below it
+            cells.nth(3).locator(".jp-InputArea-editor").click()
             page.keyboard.press("Control+V")
-            _run(page, cells.nth(2))
-            pasted = cells.nth(2).locator(".jp-OutputArea-output")
+            _run(page, cells.nth(3))
+            pasted = cells.nth(3).locator(".jp-OutputArea-output")
             expect(pasted.locator("img")).to_have_count(1, timeout=STEP)
             expect(pasted.locator(".cbss-estimates")).to_contain_text("SYNTHETIC DATA", timeout=STEP)
             assert _image_bytes(page, pasted.locator("img").first) == third_png
-            cells.nth(2).screenshot(path=str(shots / "4-pasted-code-output.png"))
+            cells.nth(3).screenshot(path=str(shots / "4-pasted-code-output.png"))
             page.screenshot(path=str(shots / "5-page.png"), full_page=True)
         except Exception:
             for open_page in context.pages:
