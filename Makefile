@@ -46,6 +46,7 @@ bench: $(STAMP) ## Run the benchmarks (estimation, loading, reports); results go
 	$(BIN)/python benchmarks/bench_estimate.py
 	$(BIN)/python benchmarks/bench_loading.py
 	$(BIN)/python benchmarks/bench_reports.py
+	$(BIN)/python benchmarks/bench_quantile.py
 
 clean: ## Remove the environment and rendered reports
 	rm -rf $(VENV) reports/*/ reports/index.html
