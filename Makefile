@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .DEFAULT_GOAL := help
-.PHONY: help env reports test test-fast lint notebooks lab bench clean
+.PHONY: help env reports test test-fast lint notebooks lab browser-test bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cbss-analysis)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
+		--display-name "$$($(BIN)/python -m cbss_analysis.reports.refresh --kernel-display-name)" >/dev/null
 	touch $(STAMP)
 
 env: $(STAMP) ## Create .venv and install the package with its test and lab extras
@@ -38,8 +39,11 @@ test-fast: $(STAMP) ## Run the unit tests only (no notebook execution)
 notebooks: $(STAMP) ## Re-execute the committed notebooks in place on the embedded data
 	$(BIN)/python -m cbss_analysis.reports.refresh
 
-lab: $(STAMP) ## Start JupyterLab on notebooks/
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP) ## Start JupyterLab on notebooks/ with the project kernel (the one the notebooks name)
+	$(BIN)/jupyter lab --MultiKernelManager.default_kernel_name=python3 notebooks/
+
+browser-test: $(STAMP) ## Drive a real JupyterLab in headless Chromium (explorer, rich displays); needs chromium
+	CBSS_BROWSER_TEST=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 
 bench: $(STAMP) ## Run the benchmarks (estimation, loading, reports); results go in benchmarks/README.md
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -5,7 +5,9 @@ statsmodels, papermill) load only when one of the names below is first used.
 
 >>> import cbss_analysis as cbss
 >>> survey = cbss.load_survey()               # the embedded synthetic survey
->>> cbss.estimate.proportion(survey, "cyberbullied", by=["state", "sex"])
+>>> table = cbss.estimate.proportion(survey, "cyberbullied", by=["state", "sex"])
+>>> cbss.show(table)                          # labels, intervals, suppression, caption
+>>> cbss.explore(survey)                      # an explorer widget that writes its own code
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ _LAZY_ATTRIBUTES = {
     "load_published": ("cbss_analysis.published", "load_published"),
     "member_states": ("cbss_analysis.states", "member_states"),
     "record": ("cbss_analysis.records", "record"),
+    "show": ("cbss_analysis.display", "show"),
+    "explore": ("cbss_analysis.explorer", "explore"),
 }
 _LAZY_MODULES = {
     name: f"cbss_analysis.{name}"
     for name in (
         "estimate", "models", "scales", "disclosure", "plots", "synthetic", "reports", "states", "strategy",
         "published", "survey", "paths", "errors", "context", "overview", "tables", "notebook", "records",
+        "display", "explorer",
     )
 } | {"codebook": "cbss_analysis.survey.codebook"}
 

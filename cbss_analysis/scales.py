@@ -122,8 +122,7 @@ def alpha(
     values = _item_matrix(survey, items)
     by_columns = [by] if isinstance(by, str) else list(by or [])
     for name in by_columns:
-        if not isinstance(name, str) or name not in survey.data.columns:
-            raise EstimationError(f"by variable {snippet(name)} is not a column of the survey data")
+        checks.column(name, survey.data.columns, "alpha")
     weight = survey.design_arrays().weight if weighted else np.ones(len(survey.data))
     complete = np.isfinite(values).all(axis=1)
     label = ", ".join(items)
@@ -156,7 +155,8 @@ def _item_matrix(survey: Survey, items: Sequence[str]) -> np.ndarray:
         raise EstimationError("scale: the survey has no respondents")
     unknown = [name for name in items if not isinstance(name, str) or name not in survey.data.columns]
     if unknown:
-        raise EstimationError(f"scale item {snippet(unknown[0])} is not a column of the survey data")
+        raise EstimationError(f"scale item {snippet(unknown[0])} is not a column of the survey data"
+                              f"{checks.suggestion(unknown[0], survey.data.columns)} (list them with survey.data.columns)")
     columns = []
     for name in items:
         codes = survey.codes(name).to_numpy(dtype=np.float64, na_value=np.nan)

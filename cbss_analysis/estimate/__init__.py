@@ -77,6 +77,7 @@ from cbss_analysis.estimate.quantiles import quantile
 from cbss_analysis.estimate.ratios import ratio
 from cbss_analysis.estimate.ttests import ttest
 from cbss_analysis.survey import Survey
+from cbss_analysis.survey.summary import labels_for
 
 __all__ = [
     "Linearization", "LinearizationRef", "chisq", "compare", "contrast", "crosstab", "holm", "mean", "proportion",
@@ -229,7 +230,8 @@ def _estimate(
     table["ci_low"] = low
     table["ci_high"] = high
     table = table[[*TABLE_COLUMNS_BEFORE_BY, *by_columns, *TABLE_COLUMNS_AFTER_BY]]
-    table.attrs.update({"synthetic": bool(survey.synthetic), "kind": kind, "level": float(level), "by": list(by_columns)})
+    table.attrs.update({"synthetic": bool(survey.synthetic), "kind": kind, "level": float(level), "by": list(by_columns),
+                        "labels": labels_for(survey.codebook, names)})
     if ci is not None:
         table.attrs["ci"] = ci
     protected = None

@@ -18,6 +18,7 @@ import pandas as pd
 from formulaic import Formula, model_matrix
 
 from cbss_analysis.common import checks
+from cbss_analysis.common.checks import suggestion
 from cbss_analysis.common.text import SNIPPET_CHARS, first_line, snippet
 from cbss_analysis.errors import EstimationError
 
@@ -161,9 +162,10 @@ def variable(survey: Survey, name: str, formula: str) -> pd.Series:
     codebook = survey.codebook
     if codebook is not None and name in codebook.indicators:
         return survey.values(name)
+    known = [*survey.indicator_ids, *data.columns]
     raise EstimationError(
         f"variable {snippet(name)} in formula {snippet(formula)} is neither a column of the survey data nor an indicator id "
-        "of its codebook; check the spelling"
+        f"of its codebook{suggestion(name, known)} (list them with survey.indicator_ids or survey.data.columns)"
     )
 
 

@@ -74,8 +74,8 @@ def select(table: pd.DataFrame, variable: str | None, category: str | None, keep
     if extra:
         raise PlotError(f"{what}: table has several values of {snippet(extra[0])}; filter the table first "
                         f"(or split by it where the figure allows)")
-    if rows.duplicated(list(keep)).any():
-        raise PlotError(f"{what}: more than one row per {' x '.join(keep)} for {snippet(variable)}")
+    if (rows.duplicated(list(keep)).any() if keep else len(rows) > 1):
+        raise PlotError(f"{what}: more than one row per {' x '.join(keep) or 'table'} for {snippet(variable)}")
     rows = rows.copy()
     rows["suppressed"] = rows["suppressed"].fillna(False).astype(bool)
     return rows, variable

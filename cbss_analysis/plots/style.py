@@ -51,6 +51,8 @@ AXIS_LABEL_CHARS = 120
 """Longest axis or colour-bar label."""
 TITLE_CHARS = 200
 """Longest title (wrapped to the figure's width)."""
+TITLE_LINES = 3
+"""A title wider than its figure is wrapped onto at most this many lines (the last one shortened)."""
 CAPTION_LINES = 12
 """Most lines of a caption."""
 MAX_WIDTH = 16.0
@@ -148,6 +150,22 @@ def caption_text(source: str | None, synthetic: bool, notes: str | None = None) 
     return " ".join(parts)
 
 
+def _wrap_wide_title(figure: Figure, heading: Any, title: str, width: float) -> None:
+    """Break a title that is wider than the figure into lines that fit (a title that fits is left as it is)."""
+    if not title:
+        return
+    renderer = figure._get_renderer()
+    available = 0.97 * width * figure.dpi
+    measured = heading.get_window_extent(renderer).width
+    if measured <= available:
+        return
+    chars = max(20, int(0.92 * len(title) * available / measured))
+    lines = textwrap.wrap(title, chars, break_on_hyphens=False)
+    if len(lines) > TITLE_LINES:
+        lines = [*lines[: TITLE_LINES - 1], textwrap.shorten(" ".join(lines[TITLE_LINES - 1:]), chars, placeholder=" ...")]
+    heading.set_text("\n".join(lines))
+
+
 def finish(figure: Figure, title: str, caption: str) -> Figure:
     """Add the title (top left) and the wrapped caption (bottom left), then fix the layout.
 
@@ -155,10 +173,9 @@ def finish(figure: Figure, title: str, caption: str) -> Figure:
     the figure (inline display, each save) gives the same bytes.
     """
     width, height = figure.get_size_inches()
-    title_chars = max(30, int(width * 72 / (11 * 0.62)))
-    title_lines = textwrap.wrap(strip_control(title or "").strip()[:TITLE_CHARS], title_chars)[:3]
-    figure.suptitle("\n".join(plain(line, TITLE_CHARS) for line in title_lines), x=0.01, ha="left",
-                    fontweight="bold", fontsize=11)
+    text = plain(strip_control(title or "").strip(), TITLE_CHARS) if title else ""
+    heading = figure.suptitle(text, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    _wrap_wide_title(figure, heading, text, width)
     chars = max(40, int(width * 72 / (CAPTION_SIZE * 0.56)))
     lines = textwrap.wrap(strip_control(caption), chars) if caption else []
     if len(lines) > CAPTION_LINES:

@@ -5,8 +5,9 @@
 with the kernel named ``python3``, in the notebooks' folder, and with ``CBSS_DATA_DIR``
 unset so that the package's own (embedded) data is read. Before writing, it removes what
 changes from one execution to the next: papermill's metadata (times, durations, paths),
-nbclient's per-cell execution timestamps, and the machine's kernel display name; cell ids
-are kept from the source notebook. A second refresh with nothing changed therefore gives
+nbclient's per-cell execution timestamps, and the machine's kernel display name (replaced by
+:data:`KERNEL_DISPLAY_NAME`, the name ``make env`` installs the project kernel under, so that saving
+a notebook from JupyterLab changes nothing); cell ids are kept from the source notebook. A second refresh with nothing changed therefore gives
 byte-identical files. The figures that the notebook records (``cbss_analysis.record``) are
 stored in its ``metadata["cbss"]["records"]``. A notebook that fails is left as it was; the
 command then exits 1.
@@ -26,7 +27,11 @@ from cbss_analysis.errors import CbssError, ReportError
 from cbss_analysis.reports.cache import KERNEL_NAME
 from cbss_analysis.reports.plan import RunSpec
 
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
+KERNEL_DISPLAY_NAME = "Python 3 (cbss-analysis)"
+"""The display name of the project kernel: ``make env`` installs the kernel under it (it asks
+``python -m cbss_analysis.reports.refresh --kernel-display-name``), and committed notebooks carry it."""
+KERNELSPEC = {"display_name": KERNEL_DISPLAY_NAME, "language": "python", "name": KERNEL_NAME}
+"""The kernelspec every refreshed notebook carries: the kernel JupyterLab opens it with, as installed."""
 _VOLATILE_CELL_KEYS = ("papermill", "execution")
 
 
@@ -48,8 +53,8 @@ def normalise(executed, source) -> None:
     """Strip run-to-run noise from ``executed`` in place, taking cell ids from ``source``.
 
     Removes ``metadata.papermill`` of the notebook and of every cell, each cell's
-    ``metadata.execution`` timestamps, and sets ``metadata.kernelspec`` to the
-    ``python3`` kernel with a fixed display name.
+    ``metadata.execution`` timestamps, and sets ``metadata.kernelspec`` to :data:`KERNELSPEC` (the
+    ``python3`` kernel with the display name the project kernel is installed under).
     """
     executed.metadata.pop("papermill", None)
     executed.metadata["kernelspec"] = dict(KERNELSPEC)
@@ -91,7 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: refresh the named notebooks (default all); exit 1 if any failed."""
     parser = argparse.ArgumentParser(prog="python -m cbss_analysis.reports.refresh", description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="notebook name, e.g. 03_attitudes (default: all)")
+    parser.add_argument("--kernel-display-name", action="store_true",
+                        help="print the display name of the project kernel (for 'make env') and exit")
     args = parser.parse_args(argv)
+    if args.kernel_display_name:
+        print(KERNEL_DISPLAY_NAME)
+        return 0
     os.environ.pop("CBSS_DATA_DIR", None)
     try:
         targets = notebooks(args.notebooks)

@@ -18,7 +18,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from cbss_analysis import paths
-from cbss_analysis.common.checks import MAX_LEVELS
+from cbss_analysis.common.checks import MAX_LEVELS, suggestion
 from cbss_analysis.common.safe_yaml import read_yaml_file
 from cbss_analysis.common.text import snippet, strip_control
 from cbss_analysis.errors import CodebookError
@@ -150,15 +150,15 @@ class Codebook:
         """Return the variable ``name`` or raise :class:`CodebookError`."""
         try:
             return self.variables[name]
-        except KeyError:
-            raise CodebookError(f"{self._where()}: unknown variable {snippet(name)}") from None
+        except (KeyError, TypeError):
+            raise CodebookError(self._unknown("variable", name, self.variables, "codebook.variables")) from None
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator ``indicator_id`` or raise :class:`CodebookError`."""
         try:
             return self.indicators[indicator_id]
-        except KeyError:
-            raise CodebookError(f"{self._where()}: unknown indicator {snippet(indicator_id)}") from None
+        except (KeyError, TypeError):
+            raise CodebookError(self._unknown("indicator", indicator_id, self.indicators, "codebook.indicators")) from None
 
     def describe_lines(self) -> list[str]:
         """The lines of ``cbss-analysis codebook NAME``: title, source, variables and indicators.
@@ -187,8 +187,23 @@ class Codebook:
                          f"{', '.join(clean(v) for v in indicator.variables)}{population})")
         return lines
 
+    def _unknown(self, what: str, name: object, known: Mapping[str, Any], where_listed: str) -> str:
+        hint = suggestion(name, known) if isinstance(name, str) else ""
+        return f"{self._where()}: unknown {what} {snippet(name)}{hint} (list them with {where_listed})"
+
     def _where(self) -> str:
-        return str(self.path) if self.path else f"codebook {snippet(self.name)}"
+        """The codebook file's name (never its folder), or the codebook's name."""
+        return self.path.name if self.path else f"codebook {snippet(self.name)}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from cbss_analysis.survey.summary import codebook_text
+
+        printer.text(f"<Codebook {self.name!r}>" if cycle else codebook_text(self))
+
+    def _repr_html_(self) -> str:
+        from cbss_analysis.survey.summary import codebook_html
+
+        return codebook_html(self)
 
 
 def _rule_text(argument: Any) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cbss_analysis.common.checks import suggestion
 from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import DataError, EstimationError
 from cbss_analysis.survey import indicators
@@ -97,6 +98,16 @@ class Survey:
             condition = self._conditions[0] if len(self._conditions) == 1 else " & ".join(f"({c})" for c in self._conditions)
             count = f"{len(self):,} of {len(self.data):,} respondents in subset {condition}"
         return f"<Survey: {count}, {states} states, codebook={codebook!r}, {self.design}{label}>"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        from cbss_analysis.survey.summary import survey_text
+
+        printer.text(repr(self) if cycle else survey_text(self))
+
+    def _repr_html_(self) -> str:
+        from cbss_analysis.survey.summary import survey_html
+
+        return survey_html(self)
 
     def __len__(self) -> int:
         """Respondents in the survey (in the subset, for a subset)."""
@@ -206,7 +217,7 @@ class Survey:
             If the survey has no column ``name``, or ``name`` is a text variable (string codes).
         """
         if name not in self.data.columns:
-            raise EstimationError(f"{self._where()}: no variable {snippet(name)} in the survey")
+            raise EstimationError(self._unknown("variable", name, self.data.columns, "survey.data.columns"))
         column = self.data[name]
         variable = self.codebook.variables.get(name) if self.codebook else None
         if variable is not None and variable.is_text:
@@ -231,7 +242,8 @@ class Survey:
         """
         if indicator_id not in self._indicator_cache:
             if self.codebook is None or indicator_id not in self.codebook.indicators:
-                raise EstimationError(f"{self._where()}: unknown indicator {snippet(indicator_id)}")
+                known = list(self.codebook.indicators) if self.codebook is not None else []
+                raise EstimationError(self._unknown("indicator", indicator_id, known, "survey.indicator_ids"))
             definition = self.codebook.indicators[indicator_id]
             lacking = [v for v in rule_variables(definition) if v not in self.data.columns]
             if lacking:
@@ -254,7 +266,14 @@ class Survey:
             return column.astype("float64")
         if self.codebook is not None and name in self.codebook.indicators:
             return self.indicator(name)
-        raise EstimationError(f"{self._where()}: no variable or indicator {snippet(name)} in the survey")
+        raise EstimationError(self._unknown("variable or indicator", name, [*self.indicator_ids, *self.data.columns],
+                                            "survey.indicator_ids or survey.data.columns"))
+
+    def _unknown(self, what: str, name: object, known, where_listed: str) -> str:
+        """One line for an unknown name: the closest known names and where to list them."""
+        hint = suggestion(name, known) if isinstance(name, str) else ""
+        return f"{self._where()}: no {what} {snippet(name)} in the survey{hint} (list them with {where_listed})"
 
     def _where(self) -> str:
-        return str(self.source) if self.source else "survey"
+        """The data file's name (never its folder: messages carry no machine paths), or "survey"."""
+        return self.source.name if self.source else "survey"

@@ -16,7 +16,7 @@ def test_term_tests_give_one_joint_test_per_term_equal_to_wald_test() -> None:
     assert tests["terms"].tolist() == ["ell", "meals", "C(stype)"]
     for term, row in zip(["ell", "meals", "C(stype)"], tests.itertuples()):
         single = models.wald_test(fit, term)
-        assert row.F == pytest.approx(single["F"].iloc[0], rel=1e-14) and row.ndf == single["ndf"].iloc[0]
+        assert pytest.approx(single["F"].iloc[0], rel=1e-14) == row.F and row.ndf == single["ndf"].iloc[0]
     assert tests.loc[tests["terms"] == "C(stype)", "ndf"].iloc[0] == 2
 
 

@@ -59,7 +59,7 @@ def test_indicator_values_are_copies_and_unknown_indicators_are_named(mini_surve
     first[:] = 7.0
     assert not (mini_survey.indicator("cyberbullied") == 7.0).any(), "the cached indicator cannot be changed by a caller"
     assert mini_survey.values("cyberbullied").equals(mini_survey.indicator("cyberbullied"))
-    with pytest.raises(EstimationError, match="unknown indicator 'nope'"):
+    with pytest.raises(EstimationError, match="no indicator 'nope' in the survey"):
         mini_survey.indicator("nope")
 
 
