@@ -312,7 +312,7 @@ _VALUE_PCT = re.compile(r"^(?P<code>\S+)(?: (?P<label>.*?))? (?P<cases>\d+) (?P<
 _VALUE_NOPCT = re.compile(r"^(?P<code>\S+)(?: (?P<label>.*?))? (?P<cases>\d+)$")
 _VALUE_NOCOUNT = re.compile(r"^(?P<code>\S+) (?P<label>\D.*)$")
 _SYSMISS = re.compile(r"^Sysmiss (?P<cases>\d+)$")
-_FIELDS = ("Definition", "Pre-question", "Literal question")
+_FIELDS = ("Definition", "Pre-question", "Literal question", "Post-question", "Notes")  # the last two: 2001/02-2013/14
 
 
 def descriptions(lines: list[str]) -> list[dict]:
@@ -494,6 +494,9 @@ def build_variable(row: dict, block: dict, total_cases: int) -> dict:
             fields[out] = {**text_field(join(block["fields"][key])), "lines": block["field_lines"][key]}
         else:
             fields[out] = None
+    for key, out in (("Post-question", "post_question"), ("Notes", "notes")):
+        if key in block["fields"]:  # printed by the older documents only; not part of the question
+            fields[out] = {**text_field(join(block["fields"][key])), "lines": block["field_lines"][key]}
     question_parts = [f["text"] for f in (fields["pre_question"], fields["literal_question"]) if f]
     return {
         "position": row["position"],
@@ -521,6 +524,8 @@ def build_variable(row: dict, block: dict, total_cases: int) -> dict:
         "definition": fields["definition"],
         "pre_question": fields["pre_question"],
         "literal_question": fields["literal_question"],
+        **({"post_question": fields["post_question"]} if "post_question" in fields else {}),
+        **({"notes": fields["notes"]} if "notes" in fields else {}),
         "question": " ".join(question_parts) if question_parts else None,
         "values": values,
         "value_labels_printed": any(v["label"] is not None for v in values),
