@@ -191,6 +191,12 @@ def study(lines: list[str]) -> dict:
             raise SystemExit(f"line {version_line}: cannot read the version {version_text!r}")
         version = {"text": lines[version_line], "line": version_line + 1,
                    "printed_after": {"text": version["text"], "line": version_line}}
+        notes, k = [], version_line + 1
+        while re.fullmatch(r"HBSC \d{4} OA edition \d\.\d: .+", lines[k]):  # 2013/14: "... 1.1: Removed Lithuanian data"
+            notes.append({"text": lines[k], "line": k + 1})
+            k += 1
+        if notes:
+            version["edition_notes"] = notes
     universe = [lines[universe_line - 1]]
     while lines[universe_line - 1 + len(universe)] != "Producers & Sponsors":
         universe.append(lines[universe_line - 1 + len(universe)])

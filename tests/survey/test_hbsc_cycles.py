@@ -268,3 +268,16 @@ def test_absent_items_are_not_in_the_documentation():
             assert not names & {"famhelp", "friendhelp", "teacheraccept"}
     assert {"cbullmess", "cbullpict"} <= set(documented("2014"))
     assert "cbullmess" in codebook("2014").absent["cyberbullied"]
+
+
+def test_reg_no_of_2013_14_is_one_code_per_country_not_a_stratum():
+    country = sorted(c["cases"] for c in documented("2014")["COUNTRYno"]["values"] if c["cases"])
+    region = sorted(c["cases"] for c in documented("2014")["REG_NO"]["values"] if c["cases"])
+    assert country == region  # every REG_NO code has the cases of one country: constant within countries
+    assert "REG_NO" not in codebook("2014").design.strata
+
+
+def test_the_2013_14_documentation_says_why_lithuania_is_missing():
+    assert documentation("2014")["study"]["version"]["edition_notes"] == [
+        {"text": "HBSC 2014 OA edition 1.1: Removed Lithuanian data", "line": 52}]
+    assert "Lithuania" not in {s["country"] for s in documentation("2014")["countries"]["cbss_states"] if s["cases"]}
