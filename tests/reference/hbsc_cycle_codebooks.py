@@ -68,6 +68,30 @@ SPEC: dict[str, dict] = {
     },
 }
 
+DESIGN_NOTES = {
+    "2002": [
+        "No cluster variable. subregion ('Region') is valid for 23,035 of 162,305 cases, so it cannot stratify the",
+        "file: strata = countryno only (conservative). PSU = classno (country-prefixed codes 400001-8400492);",
+        "6,695 cases have no classno (schoolno is missing for 6,694): fallback psu: own_psu, each such pupil is a",
+        "PSU of its own. The documentation tabulates design variables pooled over countries only.",
+    ],
+    "2006": [
+        "cluster ('Class/School cluster', none missing) is documented as 'a unique cluster id that can be used as a",
+        "primary sampling unit (PSU)': the PSU. Strata = countryno x subregion ('National region/Municipality/",
+        "Language'); 791 cases have no subregion: fallback strata: own_stratum (one stratum per country, code -1).",
+    ],
+    "2010": [
+        "No cluster variable (the group 'Cluster variable' is listed empty). Strata = countryno x subregion, which",
+        "this file labels 'Stratum' (none missing). PSU = schoolno ('School', none missing): whether classno is",
+        "unique across schools is not documented; schools nested in strata are safe and conservative.",
+    ],
+    "2014": [
+        "Strata = COUNTRYno x id1 ('Region/Municipality'), PSU = ClassID ('International Unique Class ID'), as the",
+        "2017/18 reading; weight M137 ('Weight of dataset'). Missing: M137 55, id1 146, ClassID 107 cases:",
+        "fallback weight: zero, strata: own_stratum, psu: own_psu. REG_NO is one code per country, not a stratum.",
+    ],
+}
+
 TYPES = {
     "id": ("SEQNO", "uniqueid", "UniqueID"),
     "weight": ("sampleweights", "M137"),
@@ -340,6 +364,7 @@ def build(cycle: str) -> tuple[str, dict]:
     }
     header = HEADER.format(label=CYCLE_LABEL[cycle], document_id=document_id, cycle=cycle,
                            title=extract["source"]["title"])
+    header += "#\n# Design (ours; see the README):\n" + "".join(f"#   {line}\n" for line in DESIGN_NOTES[cycle])
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=118, default_flow_style=None)
     return header + body, data
 
