@@ -281,3 +281,36 @@ def test_the_2013_14_documentation_says_why_lithuania_is_missing():
     assert documentation("2014")["study"]["version"]["edition_notes"] == [
         {"text": "HBSC 2014 OA edition 1.1: Removed Lithuanian data", "line": 52}]
     assert "Lithuania" not in {s["country"] for s in documentation("2014")["countries"]["cbss_states"] if s["cases"]}
+
+
+# ------------------------------------------------------------------------------------------------ reading it
+
+
+SERIES = [f"hbsc{c}_oa" for c in ALL]
+
+
+def test_comparability_reads_the_declared_groups_and_breaks():
+    from cbss_analysis.survey.cycles import comparability
+
+    assert comparability(SERIES, "ever_had_sex").comparable
+    bullied = comparability(SERIES, "been_bullied")
+    assert not bullied.comparable and [(b.before, b.after) for b in bullied.breaks] == [("hbsc2014_oa", "hbsc2018_oa")]
+    assert "definition" in bullied.breaks[0].reason
+    assert comparability(SERIES[:4], "been_bullied").comparable
+    condom = comparability(SERIES, "condom_last_sex")
+    assert [(b.before, b.after) for b in condom.breaks] == [("hbsc2010_oa", "hbsc2014_oa")]
+    support = comparability(SERIES, "family_support")
+    assert support.cycles == ("hbsc2014_oa", "hbsc2018_oa") and set(support.absent) == set(SERIES[:3])
+    assert not support.comparable and comparability(SERIES[3:], "family_support").comparable
+    psmu = comparability(SERIES, "psmu")
+    assert psmu.cycles == ("hbsc2018_oa",) and "not in the 2001/02 open-access file" in psmu.absent["hbsc2002_oa"]
+
+
+def test_comparability_refuses_an_undeclared_indicator(tmp_path):
+    from cbss_analysis.errors import CodebookError
+    from cbss_analysis.survey.cycles import comparability
+
+    other = tmp_path / "other.yaml"
+    other.write_text("codebook: other\nvariables:\n  - {name: x, label: x, type: numeric}\n", encoding="utf-8")
+    with pytest.raises(CodebookError, match="neither defined nor declared absent"):
+        comparability(["hbsc2002_oa", other], "been_bullied")
