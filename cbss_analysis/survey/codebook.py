@@ -34,10 +34,17 @@ INCLUDE_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 """The only files an ``include`` may name."""
 _SHIPPED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
-_TOP_KEYS = {"codebook", "title", "source", "synthetic", "include", "state_variable", "design", "variables", "indicators"}
-_DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest", "lonely_psu"}
+_TOP_KEYS = {"codebook", "title", "source", "synthetic", "include", "state_variable", "design", "variables", "indicators",
+             "cycle", "absent"}
+_DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest", "lonely_psu", "fallback"}
+DESIGN_FALLBACKS: dict[str, str] = {"weight": "zero", "strata": "own_stratum", "psu": "own_psu"}
+"""``design.fallback``: what a row whose design value is missing gets (instead of a failed load).
+``weight: zero`` (weight 0: kept, counted nowhere), ``strata: own_stratum`` (the rows without a stratum code form
+one stratum of their own within the other strata variables, e.g. per country), ``psu: own_psu`` (each such row is a
+PSU of its own: no clustering assumed for it)."""
 _VARIABLE_KEYS = {"name", "label", "question", "type", "values", "missing", "source", "module", "reverse", "range", "asked_of"}
-_INDICATOR_KEYS = {"id", "label", "variables", "rule", "population", "priority_areas", "source"}
+_INDICATOR_KEYS = {"id", "label", "variables", "rule", "population", "priority_areas", "source", "comparable_with", "break"}
+_ABSENT_KEYS = {"indicator", "reason"}
 _F = Fields(CodebookError)
 
 
@@ -52,6 +59,8 @@ class DesignSpec:
     nest: bool = False
     lonely_psu: str | None = None
     """The lonely-PSU rule the codebook declares (one of ``LONELY_PSU_RULES``); None: the loader's default."""
+    fallback: Mapping[str, str] = field(default_factory=dict)
+    """Role (weight, strata, psu) -> rule for rows whose design value is missing (see ``DESIGN_FALLBACKS``)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,11 @@ class Indicator:
     population: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     priority_areas: tuple[str, ...] = ()
     source: str = ""
+    comparable_with: tuple[str, ...] = ()
+    """Codebooks (other survey cycles) whose indicator of the same id measures the same thing, so that a trend
+    may join them. Empty: comparable with no other cycle (or not yet assessed)."""
+    break_: str = ""
+    """What changed between this cycle's measure and that of the cycles it is not comparable with (``break:``)."""
 
     @property
     def kind(self) -> str:
@@ -143,6 +157,10 @@ class Codebook:
     variables: Mapping[str, Variable]
     indicators: Mapping[str, Indicator]
     path: Path | None = None
+    cycle: str | None = None
+    """The survey cycle the file belongs to ("2001/02" ... "2017/18"), if the codebook says."""
+    absent: Mapping[str, str] = field(default_factory=dict)
+    """Indicator id -> why this cycle has no such indicator (the item was not asked, or asked differently)."""
     files: tuple[Path, ...] = ()
     """The YAML files read: the codebook itself and its includes (for provenance)."""
 
@@ -342,6 +360,14 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Codebook:
     if state_variable is not None:
         state_variable = _F.plain_str(state_variable, where, "state_variable")
     design = _parse_design(raw["design"], where) if raw.get("design") is not None else None
+    absent: dict[str, str] = {}
+    for index, entry in enumerate(_F.as_list(raw.get("absent", []), where, "absent")):
+        at = f"{where}: absent[{index}]"
+        _F.keys(_F.mapping(entry, at, "an absent indicator"), _ABSENT_KEYS, at, "absent indicator", required=_ABSENT_KEYS)
+        indicator_id = _F.plain_str(entry["indicator"], at, "indicator")
+        if indicator_id in absent or indicator_id in indicators:
+            raise CodebookError(f"{at}: indicator {indicator_id!r} is declared absent twice or also defined")
+        absent[indicator_id] = _F.plain_str(entry["reason"], at, "reason")
     codebook = Codebook(
         name=name,
         title=_F.optional_str(raw, "title", where),
@@ -353,6 +379,8 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Codebook:
         indicators=indicators,
         path=path,
         files=tuple(files),
+        cycle=_F.optional_str(raw, "cycle", where) or None,
+        absent=absent,
     )
     _validate_references(codebook, where)
     return codebook
@@ -389,6 +417,13 @@ def _parse_design(raw: Any, where: str) -> DesignSpec:
     optional = {k: (_F.plain_str(raw[k], where, f"design.{k}") if raw.get(k) is not None else None) for k in ("psu", "fpc", "lonely_psu")}
     if optional["lonely_psu"] is not None and optional["lonely_psu"] not in LONELY_PSU_RULES:
         raise CodebookError(f"{where}: design.lonely_psu {optional['lonely_psu']!r} is not one of {', '.join(LONELY_PSU_RULES)}")
+    fallback = raw.get("fallback") or {}
+    if not isinstance(fallback, dict):
+        raise CodebookError(f"{where}: design.fallback must map weight, strata or psu to its rule, got {fallback!r}")
+    for role, rule in fallback.items():
+        if role not in DESIGN_FALLBACKS or rule != DESIGN_FALLBACKS[role]:
+            allowed = ", ".join(f"{k}: {v}" for k, v in DESIGN_FALLBACKS.items())
+            raise CodebookError(f"{where}: design.fallback {role!r}: {rule!r} is not one of {allowed}")
     return DesignSpec(
         weight=_F.require_str(raw, "weight", f"{where}: design"),
         strata=strata,
@@ -396,6 +431,7 @@ def _parse_design(raw: Any, where: str) -> DesignSpec:
         fpc=optional["fpc"],
         nest=_F.optional_bool(raw, "nest", f"{where}: design"),
         lonely_psu=optional["lonely_psu"],
+        fallback=dict(fallback),
     )
 
 
@@ -504,6 +540,8 @@ def _parse_indicator(raw: Any, where: str) -> Indicator:
         population=_code_filter(raw.get("population"), where, "population"),
         priority_areas=tuple(_F.plain_str(p, where, "priority_areas") for p in _F.as_list(raw.get("priority_areas"), where, "priority_areas")),
         source=_F.optional_str(raw, "source", where),
+        comparable_with=tuple(_F.plain_str(c, where, "comparable_with") for c in _F.as_list(raw.get("comparable_with"), where, "comparable_with")),
+        break_=_F.optional_str(raw, "break", where),
     )
 
 

@@ -85,8 +85,53 @@ def load_survey(
         raw_frame = _member_rows(raw.frame, codebook.state_variable, path)
     else:
         raw_frame = raw.frame
+    raw_frame = apply_design_fallback(raw_frame, codebook, path.name)
     synthetic = codebook.synthetic or raw.file_label.upper().startswith(SYNTHETIC_FILE_LABEL_PREFIX)
     return Survey(raw_frame, design_from_codebook(codebook, lonely_psu), codebook, source=path.resolve(), synthetic=synthetic)
+
+
+FALLBACK_STRATUM_CODE = -1
+"""The stratum code given to rows without one under ``design.fallback.strata: own_stratum``."""
+
+
+def apply_design_fallback(frame: pd.DataFrame, codebook: Codebook, where: str = "", warn: bool = True) -> pd.DataFrame:
+    """Fill the missing design values that the codebook's ``design.fallback`` covers (see ``DESIGN_FALLBACKS``).
+
+    A value is missing when it is NA or one of the variable's ``missing`` codes. ``weight: zero`` gives weight 0;
+    ``strata: own_stratum`` gives code -1 (one stratum of the rows without a code, within the other strata
+    variables); ``psu: own_psu`` gives each such row a PSU of its own (codes -1, -2, ... by row). Each fill is
+    warned about, with its count. A frame without such values, or a codebook without a fallback, is returned as is.
+    """
+    spec = codebook.design
+    if spec is None or not spec.fallback:
+        return frame
+    roles = {"weight": [spec.weight], "strata": list(spec.strata), "psu": [spec.psu] if spec.psu else []}
+    out = frame
+    for role in spec.fallback:
+        for name in roles[role]:
+            if name not in out.columns:
+                continue
+            column = pd.to_numeric(out[name], errors="coerce") if not codebook.variables[name].is_text else out[name]
+            missing = out[name].isna() | out[name].isin(list(codebook.variables[name].missing))
+            count = int(missing.sum())
+            if count == 0:
+                continue
+            if out is frame:
+                out = frame.copy()
+            if role == "weight":
+                filled = column.mask(missing, 0.0)
+            elif role == "strata":
+                filled = column.mask(missing, str(FALLBACK_STRATUM_CODE) if codebook.variables[name].is_text else FALLBACK_STRATUM_CODE)
+            else:
+                own = pd.Series(-(pd.RangeIndex(len(out)) + 1), index=out.index, dtype="float64")
+                filled = column.astype("float64").mask(missing, own)
+            out[name] = filled
+            if warn:
+                what = {"weight": "weight 0", "strata": f"a stratum of their own (code {FALLBACK_STRATUM_CODE})",
+                        "psu": "a PSU each"}[role]
+                warnings.warn(f"{where}: {count:,} row(s) without {role} variable {name!r} get {what} (design.fallback)",
+                              stacklevel=3)
+    return out
 
 
 def default_codebook_for(path: Path) -> str:

@@ -18,7 +18,7 @@ from cbss_analysis.errors import CbssError, DesignError
 from cbss_analysis.survey.codebook import Codebook, load_codebook
 from cbss_analysis.survey.decoding import Problem, decode_frame, missing_variables
 from cbss_analysis.survey.design import design_arrays
-from cbss_analysis.survey.loading import default_codebook_for, design_from_codebook
+from cbss_analysis.survey.loading import apply_design_fallback, default_codebook_for, design_from_codebook
 from cbss_analysis.survey.readers import read_raw
 
 
@@ -54,7 +54,7 @@ def validate_file(path: str | Path, codebook: str | Path | Codebook | None = Non
     design = design_from_codebook(codebook)
     if not any(p.variable in design.columns for p in problems):
         try:
-            design_arrays(decoded, design, where)
+            design_arrays(apply_design_fallback(decoded, codebook, where, warn=False), design, where)
         except DesignError as error:
             problems.append(Problem("design", "", str(error)))
     return problems

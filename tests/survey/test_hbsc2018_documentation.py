@@ -2,7 +2,7 @@
 
 The documentation is HBSC2018OAed1.1 ("HBSC-2017/18, ed.1.1, Study Documentation"). Its machine-readable
 extract, ``tests/reference/hbsc2018_oa_documentation.json``, is made from the text of the documentation by
-``tests/reference/hbsc2018_documentation.py`` (deterministic, no hand-typed values). These tests read only
+``tests/reference/hbsc_documentation.py 2018`` (deterministic, no hand-typed values). These tests read only
 the JSON: every variable the codebook declares is checked against it (name, type, label, question, codes
 and labels, user-missing codes, range, and the source's citation), and so are the design and the facts the
 synthetic survey takes from the documentation.

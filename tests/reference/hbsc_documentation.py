@@ -1,25 +1,32 @@
 #!/usr/bin/env python3
-"""Extract the HBSC 2017/18 open-access study documentation (HBSC2018OAed1.1) into JSON.
+"""Extract an HBSC open-access study documentation (DDI codebook, any of five cycles) into JSON.
 
-Input : the text of the official DDI study documentation, as shipped in the project's shared reference
-        folder, shared/reference/hbsc_oa_codebooks/HBSC2018OAed1.1.txt (pdftotext of
-        reference/HBSC2018OAed1.1.pdf, GitHub wguillioli/HBSC, commit 56f81fab). Not in this repository:
-        its path is given on the command line.
-Output: tests/reference/hbsc2018_oa_documentation.json (facts only, every one with its line number),
-        the fixture of tests/survey/test_hbsc2018_documentation.py, which holds the shipped codebook
-        data/codebooks/hbsc2018_oa.yaml to it.
+Input : the text of the official DDI study documentation of one survey cycle, as shipped in the project's shared
+        reference folder, shared/reference/hbsc_oa_codebooks/<DOCUMENT>.txt (text of the PDFs in GitHub
+        repository wguillioli/HBSC, reference/, commit 56f81fab). Not in this repository: its path is given on
+        the command line. The cycles and their documents (CYCLES below):
+            2002  HBSC2001OAed1.0  HBSC-2001/02, ed.1.0
+            2006  HBSC2006OAed1.0  HBSC-2005/06, ed.1.0
+            2010  HBSC2010OAed1.0  HBSC-2009/10, ed.1.0
+            2014  HBSC2014OAed1.1  HBSC-2013/14, ed.1.1
+            2018  HBSC2018OAed1.1  HBSC-2017/18, ed.1.1
+Output: tests/reference/hbsc<CYCLE>_oa_documentation.json (facts only, every one with its line number), the
+        fixture of tests/survey/test_hbsc<CYCLE>_documentation.py / test_hbsc_cycles_documentation.py, which hold
+        the shipped codebooks data/codebooks/hbsc<CYCLE>_oa.yaml to it.
 
 The script parses the text; no value is typed in by hand. It is deterministic (same
 input, same bytes out) and strict: a line of the variable descriptions that it cannot
 place, or a variable of the variables list without a description, is an error.
 
-Usage:  python tests/reference/hbsc2018_documentation.py TEXT_FILE [OUTPUT_JSON]
-        python tests/reference/hbsc2018_documentation.py --check TEXT_FILE
+Usage:  python tests/reference/hbsc_documentation.py CYCLE TEXT_FILE [OUTPUT_JSON]
+        python tests/reference/hbsc_documentation.py --check CYCLE TEXT_FILE
             (re-extract and compare with the committed JSON; exit status 1 if it differs)
 
 What it reads, per variable:
-- the "Variables List" table (position, abbreviated name, label, type, format with width
-  and decimals, valid and invalid N, question as listed);
+- the variables table: "Variables List" (2017/18: one table, position, abbreviated name, label, type,
+  format with width and decimals, valid and invalid N, question as listed) or "Variables Group(s)"
+  (2001/02-2013/14: the same columns, one table per variable group, positions restarting in every
+  group; the group is recorded);
 - the "Variables Description" block ("# name: label"): Information (type, format, range,
   missing codes), Statistics (valid, invalid, mean, standard deviation), Definition,
   Pre-question, Literal question, and the value table (code, label, cases, percentage),
@@ -42,11 +49,34 @@ import sys
 from itertools import combinations
 from pathlib import Path
 
-DOCUMENT_ID = "HBSC2018OAed1.1"
 HERE = Path(__file__).resolve().parent
-DEFAULT_OUTPUT = HERE / "hbsc2018_oa_documentation.json"
-TEXT_FILE_CITATION = "shared/reference/hbsc_oa_codebooks/HBSC2018OAed1.1.txt"
-PDF_CITATION = "reference/HBSC2018OAed1.1.pdf, GitHub repository wguillioli/HBSC, commit 56f81fab"
+
+# One entry per cycle: the document's identifier, its edition as the running heads print it, the "File :" line
+# of its description pages, and the name of its country variable. Everything else is read from the text.
+CYCLES = {
+    "2002": {"document_id": "HBSC2001OAed1.0", "edition": "HBSC-2001/02, ed.1.0",
+             "file_line": "HBSC-2001, OpenAccess, ed. 1.0", "country_variable": "countryno"},
+    "2006": {"document_id": "HBSC2006OAed1.0", "edition": "HBSC-2005/06, ed.1.0",
+             "file_line": "HBSC-2006, OpenAccess, ed. 1.0", "country_variable": "countryno"},
+    "2010": {"document_id": "HBSC2010OAed1.0", "edition": "HBSC-2009/10, ed.1.0",
+             "file_line": "HBSC-2010, OpenAccess, ed. 1.0", "country_variable": "countryno"},
+    "2014": {"document_id": "HBSC2014OAed1.1", "edition": "HBSC-2013/14, ed.1.1",
+             "file_line": "hbsc2014, OpenAccess, ed. 1.1", "country_variable": "COUNTRYno"},
+    "2018": {"document_id": "HBSC2018OAed1.1", "edition": "HBSC-2017/18, ed.1.1",
+             "file_line": "HBSC2018OAed1.1", "country_variable": "countryno"},
+}
+
+
+def output_path(cycle: str) -> Path:
+    return HERE / f"hbsc{cycle}_oa_documentation.json"
+
+
+def text_file_citation(cycle: str) -> str:
+    return f"shared/reference/hbsc_oa_codebooks/{CYCLES[cycle]['document_id']}.txt"
+
+
+def pdf_citation(cycle: str) -> str:
+    return f"reference/{CYCLES[cycle]['document_id']}.pdf, GitHub repository wguillioli/HBSC, commit 56f81fab"
 
 # HBSC countryno codes of the eleven CBSS member states (the package's data/strategy/states.csv).
 # These are the only codes written here; every count and label is read from the document.
@@ -94,6 +124,14 @@ def number(text: str) -> int | float:
 _PAGE_NUMBER = re.compile(r"^- \d+ -$")
 _RUNNING_HEAD = re.compile(r"^HBSC-2017/18, ed\.1\.1 - .+$")
 _FILE_LINE = re.compile(r"^File :? ?HBSC2018OAed1\.1$")
+
+
+def configure(cycle: str) -> None:
+    """Set the page furniture of one cycle's document (running heads and "File :" lines differ)."""
+    global _RUNNING_HEAD, _FILE_LINE
+    config = CYCLES[cycle]
+    _RUNNING_HEAD = re.compile("^" + re.escape(config["edition"]) + r" - .+$")
+    _FILE_LINE = re.compile(r"^File :? ?" + re.escape(config["file_line"]) + "$")
 _LIST_HEADER = "# Name Label Type Format Valid Invalid Question"
 _TABLE_HEADER = "Value Label Cases Percentage"
 _WARNING = re.compile(r"^Warning: these figures indicate the number of cases found in the data file\.")
@@ -131,7 +169,8 @@ def study(lines: list[str]) -> dict:
     date_line = next(i for i, line in enumerate(lines[:20]) if re.fullmatch(r"[A-Z][a-z]+ \d{1,2}, \d{4}", line)) + 1
     production_line, production_text = find("Production Date ")
     sampling_at, sampling = section(lines, "Sampling", ("Data Collection",), start_at=overview_at)
-    titles = {"Sampling Procedure", "Sample selection", "Probability proportional to size (PPS) sampling", "Weighting"}
+    titles = {"Sampling Procedure", "Sample selection", "Probability proportional to size (PPS) sampling", "Weighting",
+              "Response Rate"}
     paragraphs: list[dict] = []
     for line_no, text in sampling:
         if text in titles:
@@ -145,13 +184,32 @@ def study(lines: list[str]) -> dict:
     files_line, _ = find("# Cases ")
     cases = int(re.search(r"\d+", lines[files_line - 1]).group())
     n_variables = int(re.search(r"\d+", lines[files_line]).group())
+    version = {"text": version_text.split(" ", 1)[1], "line": version_line}
+    if not re.fullmatch(r"HBSC \d{4} OA edition \d\.\d", version["text"]):
+        # 2001/02-2013/14 print "Version Production Date: 2015-10-01" and the edition on the next line
+        if not re.fullmatch(r"HBSC \d{4} OA edition \d\.\d", lines[version_line]):
+            raise SystemExit(f"line {version_line}: cannot read the version {version_text!r}")
+        version = {"text": lines[version_line], "line": version_line + 1,
+                   "printed_after": {"text": version["text"], "line": version_line}}
+        notes, k = [], version_line + 1
+        while re.fullmatch(r"HBSC \d{4} OA edition \d\.\d: .+", lines[k]):  # 2013/14: "... 1.1: Removed Lithuanian data"
+            notes.append({"text": lines[k], "line": k + 1})
+            k += 1
+        if notes:
+            version["edition_notes"] = notes
+    universe = [lines[universe_line - 1]]
+    while lines[universe_line - 1 + len(universe)] != "Producers & Sponsors":
+        universe.append(lines[universe_line - 1 + len(universe)])
+    universe_field = {"text": join(universe), "line": universe_line}
+    if len(universe) > 1:
+        universe_field["lines"] = [universe_line, universe_line + len(universe) - 1]
     return {
         "identification": {"text": id_text.split(" ", 1)[1], "line": id_line},
-        "version": {"text": version_text.split(" ", 1)[1], "line": version_line},
+        "version": version,
         "documentation_date": {"text": lines[date_line - 1], "line": date_line},
         "production_date": {"text": production_text.split("Production Date ", 1)[1], "line": production_line},
         "unit_of_analysis": {"text": unit_text.split("Unit of Analysis ", 1)[1], "line": unit_line},
-        "universe": {"text": lines[universe_line - 1], "line": universe_line},
+        "universe": universe_field,
         "sampling": {"line": sampling_at, "paragraphs": paragraphs},
         "data_collection_mode": {"text": mode_text.split("Data Collection Mode ", 1)[1], "line": mode_line},
         "file": {"cases": cases, "variables": n_variables, "line": files_line},
@@ -167,23 +225,51 @@ _LIST_STATS = re.compile(
 )
 
 
+def _is_group_line(lines: list[str], i: int) -> bool:
+    """ "Group <name>" opens a group of the grouped variables table: it is followed by the table header or,
+    for a group without variables, by the next "Group" line."""
+    if not lines[i].startswith("Group "):
+        return False
+    j = i + 1
+    while j < len(lines) and lines[j] != _LIST_HEADER and is_furniture(lines[j]):  # a page break after the group line
+        j += 1
+    return j < len(lines) and (lines[j] == _LIST_HEADER or (lines[j].startswith("Group ") and _is_group_line(lines, j)))
+
+
 def variables_list(lines: list[str]) -> list[dict]:
-    start = next(i for i, line in enumerate(lines) if line == "Variables List")
+    start = next((i for i, line in enumerate(lines) if line in ("Variables List", "Variables Group(s)")), None)
+    if start is None:
+        raise SystemExit("no 'Variables List' or 'Variables Group(s)' section")
+    grouped = lines[start] == "Variables Group(s)"
     end = next(i for i in range(start, len(lines)) if _RUNNING_HEAD.match(lines[i]) and lines[i].endswith("Variables Description"))
     rows: list[dict] = []
     current: dict | None = None
+    group: dict | None = None
     for i in range(start + 1, end):
         line = lines[i]
         if is_furniture(line) or line.startswith("Dataset contains "):
             continue
+        if grouped and _is_group_line(lines, i):
+            if current is not None and current["stats"] is None:
+                raise SystemExit(f"line {i + 1}: group starts before row {current['pos']} (line {current['line']}) is complete")
+            group = {"name": line.removeprefix("Group "), "line": i + 1, "rows": 0}
+            current = None
+            continue
+        if grouped and group is None:
+            raise SystemExit(f"line {i + 1}: cannot place {line!r} before the first group")
+        expected = (group["rows"] if grouped else len(rows)) + 1
         match = _LIST_ROW.match(line)
-        if match and int(match.group("pos")) == len(rows) + 1 and (current is None or current["stats"] is not None):
+        if match and int(match.group("pos")) == expected and (current is None or current["stats"] is not None):
             current = {"pos": int(match.group("pos")), "name": match.group("name"), "line": i + 1,
                        "label_parts": [], "question_parts": [], "stats": None}
+            if grouped:
+                group["rows"] += 1
+                current["group"] = {"name": group["name"], "line": group["line"], "position_in_group": current["pos"]}
+                current["pos"] = len(rows) + 1
             rows.append(current)
             line = match.group("rest")
         if current is None:
-            continue
+            raise SystemExit(f"line {i + 1}: cannot place {line!r} in the variables table")
         if current["stats"] is None:
             stats = _LIST_STATS.search(line)
             if stats:
@@ -215,6 +301,7 @@ def variables_list(lines: list[str]) -> list[dict]:
             "valid": int(stats["valid"]),
             "invalid": int(stats["invalid"]),
             "question": None if question in {"", "-"} else question,
+            **({"group": row["group"]} if "group" in row else {}),
         })
     return out
 
@@ -231,7 +318,7 @@ _VALUE_PCT = re.compile(r"^(?P<code>\S+)(?: (?P<label>.*?))? (?P<cases>\d+) (?P<
 _VALUE_NOPCT = re.compile(r"^(?P<code>\S+)(?: (?P<label>.*?))? (?P<cases>\d+)$")
 _VALUE_NOCOUNT = re.compile(r"^(?P<code>\S+) (?P<label>\D.*)$")
 _SYSMISS = re.compile(r"^Sysmiss (?P<cases>\d+)$")
-_FIELDS = ("Definition", "Pre-question", "Literal question")
+_FIELDS = ("Definition", "Pre-question", "Literal question", "Post-question", "Notes")  # the last two: 2001/02-2013/14
 
 
 def descriptions(lines: list[str]) -> list[dict]:
@@ -280,6 +367,9 @@ def descriptions(lines: list[str]) -> list[dict]:
             block["field_lines"][field] = [n, n]
             continue
         if in_table:
+            character = block["info"] is not None and block["info"][0]["format"] == "character"
+            if character and _wrapped_character_row(block["values"], line, n):
+                continue
             block["values"].append(_value_row(line, n))
             continue
         if field is not None:
@@ -295,6 +385,37 @@ def _match(pattern: re.Pattern, line: str, n: int) -> re.Match:
     if not match:
         raise SystemExit(f"line {n}: unexpected format {line!r}")
     return match
+
+
+_CASES_PCT = re.compile(r"^(?P<cases>\d+) (?P<pct>\d+\.\d)%$")
+
+
+def _wrapped_character_row(values: list[dict], line: str, n: int) -> bool:
+    """A free-text code of a character variable wrapped over lines (2013/14: "10 wenn ich was" / "ausmache" /
+    "1 0.0%", or "Immer" / "unterschiedlich" / "1 0.0%"). A line that reads as no value row continues the
+    previous row if that row has no count yet, or else starts a row; a bare "cases percentage" line completes a
+    wrapped row. Every other line is left to _value_row."""
+    counts = _CASES_PCT.match(line)
+    pending = bool(values) and "sysmiss" not in values[-1] and values[-1]["cases"] is None
+    if pending and counts:
+        values[-1]["cases"], values[-1]["percent"] = int(counts.group("cases")), float(counts.group("pct"))
+        values[-1].setdefault("wrapped_lines", []).append(n)
+        return True
+    if pending:
+        # a wrapped row takes every line up to its count ("ungefÃ¤hr 100" included) except a complete row; a
+        # "code label" row without a count takes the next line unless that line is a row with a count
+        ends = (_VALUE_PCT, _SYSMISS) if "wrapped_lines" in values[-1] else (_VALUE_PCT, _VALUE_NOPCT, _SYSMISS)
+        if not any(p.match(line) for p in ends):
+            values[-1]["label_printed"] = join([values[-1]["label_printed"] or "", line])
+            values[-1].setdefault("wrapped_lines", []).append(n)
+            return True
+        return False
+    if counts or any(p.match(line) for p in (_VALUE_PCT, _VALUE_NOPCT, _VALUE_NOCOUNT, _SYSMISS)):
+        return False
+    code, _, rest = line.partition(" ")
+    values.append({"code_text": code, "label_printed": rest or None, "cases": None, "percent": None, "line": n,
+                   "wrapped_lines": []})
+    return True
 
 
 def _value_row(line: str, n: int) -> dict:
@@ -320,7 +441,7 @@ def _value_row(line: str, n: int) -> dict:
 def parse_range(text: str | None) -> dict | None:
     if text is None:
         return None
-    match = re.fullmatch(r"(?P<low>-?[\d.]+)-(?P<high>-?[\d.]+)", text.strip())
+    match = re.fullmatch(r"(?P<low>-?[\d.]+(?:e[+-]\d+)?)-(?P<high>-?[\d.]+(?:e[+-]\d+)?)", text.strip())
     if not match:
         raise SystemExit(f"cannot read range {text!r}")
     return {"min": number(match.group("low")), "max": number(match.group("high")), "as_printed": text.strip()}
@@ -349,7 +470,8 @@ def build_variable(row: dict, block: dict, total_cases: int) -> dict:
             continue
         code = entry["code_text"] if storage == "character" else number(entry["code_text"])
         item = {"code": code, **_label(entry["label_printed"]), "cases": entry["cases"],
-                "percent": entry["percent"], "line": entry["line"]}
+                "percent": entry["percent"], "line": entry["line"],
+                **({"wrapped_lines": entry["wrapped_lines"]} if "wrapped_lines" in entry else {})}
         if code in missing["user_missing_codes"]:
             user_missing.append(item)
         else:
@@ -378,11 +500,16 @@ def build_variable(row: dict, block: dict, total_cases: int) -> dict:
             fields[out] = {**text_field(join(block["fields"][key])), "lines": block["field_lines"][key]}
         else:
             fields[out] = None
+    for key, out in (("Post-question", "post_question"), ("Notes", "notes")):
+        if key in block["fields"]:  # printed by the older documents only; not part of the question
+            fields[out] = {**text_field(join(block["fields"][key])), "lines": block["field_lines"][key]}
     question_parts = [f["text"] for f in (fields["pre_question"], fields["literal_question"]) if f]
     return {
         "position": row["position"],
+        **({"group": row["group"]} if "group" in row else {}),
         "name": block["name"],
         "name_as_listed": row["name_as_listed"],
+        **({"name_and_label_printed_as": row["name_and_label_printed_as"]} if "name_and_label_printed_as" in row else {}),
         "line": block["line"],
         "lines": [block["line"], block["last_line"]],
         "list_line": row["line"],
@@ -403,6 +530,8 @@ def build_variable(row: dict, block: dict, total_cases: int) -> dict:
         "definition": fields["definition"],
         "pre_question": fields["pre_question"],
         "literal_question": fields["literal_question"],
+        **({"post_question": fields["post_question"]} if "post_question" in fields else {}),
+        **({"notes": fields["notes"]} if "notes" in fields else {}),
         "question": " ".join(question_parts) if question_parts else None,
         "values": values,
         "value_labels_printed": any(v["label"] is not None for v in values),
@@ -425,6 +554,40 @@ def _label(printed: str | None) -> dict:
 
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower())) - {"of", "the", "belgium", "republic"}
+
+
+def cbss_states_of(country: dict) -> list[dict]:
+    """The CBSS states' rows of the country variable's value table (strict: every state must be listed)."""
+    out = []
+    for code in CBSS_COUNTRYNO:
+        rows = [v for v in country["values"] if v["code"] == code]
+        if len(rows) != 1:
+            raise SystemExit(f"{country['name']}: code {code} is listed {len(rows)} times (expected once)")
+        out.append(rows[0])
+    return out
+
+
+def countries_generic(variables: dict[str, dict], country_variable: str) -> dict:
+    """Cycles without 2017/18's region/id1 pair: the country table and the CBSS states' rows of it."""
+    country = variables[country_variable]
+    cbss = [{"countryno": c["code"], "country": c["label"], "cases": c["cases"], "percent": c["percent"], "line": c["line"]}
+            for c in cbss_states_of(country)]
+    return {
+        "country_variable": country_variable,
+        "countryno": {
+            "line": country["line"],
+            "countries_listed": len(country["values"]),
+            "countries_with_cases": sum(1 for c in country["values"] if c["cases"]),
+            "cases_total": sum(c["cases"] or 0 for c in country["values"]),
+            "per_country": [{"countryno": c["code"], "country": c["label"], "cases": c["cases"], "percent": c["percent"],
+                             "line": c["line"]} for c in country["values"]],
+        },
+        "cbss_states": cbss,
+        "cbss_cases_total": sum(s["cases"] or 0 for s in cbss),
+        "cbss_states_without_cases": [s["country"] for s in cbss if not s["cases"]],
+        "per_country_note": ("The documentation gives per-country counts only for the country variable; every other "
+                             "variable (design variables included) is tabulated pooled over all countries."),
+    }
 
 
 def countries(variables: dict[str, dict], total: int) -> dict:
@@ -516,7 +679,9 @@ def countries(variables: dict[str, dict], total: int) -> dict:
 # ---------------------------------------------------------------------------- main
 
 
-def extract(text_path: Path) -> dict:
+def extract(cycle: str, text_path: Path) -> dict:
+    configure(cycle)
+    config = CYCLES[cycle]
     raw = text_path.read_bytes()
     lines = raw.decode("utf-8").split("\n")
     if lines and lines[-1] == "":
@@ -527,7 +692,32 @@ def extract(text_path: Path) -> dict:
     if len(listed) != head["file"]["variables"] or len(blocks) != len(listed):
         raise SystemExit(f"expected {head['file']['variables']} variables, list has {len(listed)}, descriptions {len(blocks)}")
     variables = []
-    for row, block in zip(listed, blocks, strict=True):
+    grouped = "group" in listed[0]
+    if grouped:
+        # 2001/02-2013/14: the table lists the variables group by group, the descriptions in file order. Pair them
+        # by name (exact, else the one listed name that starts with the described name: "..", or a name printed
+        # joined to its label); every listed row must be used exactly once.
+        unused = {row["name_as_listed"]: row for row in listed}
+        pairs = []
+        for block in blocks:
+            name = block["name"]
+            candidates = [name] if name in unused else [k for k in unused if k.removesuffix(" ..").startswith(name) or (
+                k.endswith(" ..") and name.startswith(k.removesuffix(" ..")))]
+            if len(candidates) != 1:
+                raise SystemExit(f"description {name!r} (line {block['line']}): {len(candidates)} matching rows in the variables table")
+            pairs.append((unused.pop(candidates[0]), block))
+        if unused:
+            raise SystemExit(f"rows of the variables table without a description: {sorted(unused)}")
+        # position = the place in the file (the order of the descriptions); the table's place is in "group"
+        pairs = [({**row, "position": k}, block) for k, (row, block) in enumerate(pairs, start=1)]
+    else:
+        pairs = list(zip(listed, blocks, strict=True))
+    for row, block in pairs:
+        listed_name = row["name_as_listed"]
+        if listed_name != block["name"] and not listed_name.endswith(" ..") and listed_name.startswith(block["name"]):
+            # 2001/02-2009/10 print "contraceptwithdrawContraceptive-withdrawal": name and label without a space
+            row = {**row, "name_as_listed": block["name"], "label": join([listed_name[len(block["name"]):], row["label"]]),
+                   "name_and_label_printed_as": listed_name}
         prefix = row["name_as_listed"].removesuffix(" ..")
         if not block["name"].startswith(prefix):
             raise SystemExit(f"list row {row['position']} {row['name_as_listed']!r} does not match description {block['name']!r}")
@@ -535,18 +725,19 @@ def extract(text_path: Path) -> dict:
     by_name = {v["name"]: v for v in variables}
     return {
         "source": {
-            "document_id": DOCUMENT_ID,
-            "title": "Health Behaviour in School-aged Children, HBSC-2017/18, ed.1.1, Study Documentation",
-            "text_file": TEXT_FILE_CITATION,
+            "document_id": config["document_id"],
+            "title": f"Health Behaviour in School-aged Children, {config['edition']}, Study Documentation",
+            "text_file": text_file_citation(cycle),
             "text_sha256": hashlib.sha256(raw).hexdigest(),
             "text_lines": len(lines),
-            "pdf": PDF_CITATION,
+            "pdf": pdf_citation(cycle),
             "line_numbers": "1-based line numbers of the text file",
-            "extracted_by": "tests/reference/hbsc2018_documentation.py; deterministic, no hand-typed values",
+            "extracted_by": f"tests/reference/hbsc_documentation.py {cycle}; deterministic, no hand-typed values",
         },
         "study": head,
         "variables": variables,
-        "countries": countries(by_name, head["file"]["cases"]),
+        "countries": (countries(by_name, head["file"]["cases"]) if cycle == "2018"
+                      else countries_generic(by_name, config["country_variable"])),
         "summary": summary(variables),
     }
 
@@ -584,20 +775,23 @@ def main(argv: list[str]) -> int:
     check = argv[:1] == ["--check"]
     if check:
         argv = argv[1:]
-    if not argv or len(argv) > (1 if check else 2):
+    if len(argv) < 2 or len(argv) > (2 if check else 3) or argv[0] not in CYCLES:
         print(__doc__.split("Usage:", 1)[1].split("What it reads", 1)[0].rstrip(), file=sys.stderr)
+        print(f"CYCLE is one of {', '.join(CYCLES)}", file=sys.stderr)
         return 2
-    text_path = Path(argv[0])
+    cycle = argv[0]
+    text_path = Path(argv[1])
     if not text_path.is_file():
-        print(f"{text_path}: no such file (the text of HBSC2018OAed1.1)", file=sys.stderr)
+        print(f"{text_path}: no such file (the text of {CYCLES[cycle]['document_id']})", file=sys.stderr)
         return 2
+    default_output = output_path(cycle)
     if check:
-        fresh = dumps(extract(text_path))
-        same = DEFAULT_OUTPUT.read_text(encoding="utf-8") == fresh
-        print("up to date" if same else f"{DEFAULT_OUTPUT.name} differs from a fresh extraction")
+        fresh = dumps(extract(cycle, text_path))
+        same = default_output.read_text(encoding="utf-8") == fresh
+        print("up to date" if same else f"{default_output.name} differs from a fresh extraction")
         return 0 if same else 1
-    output = Path(argv[1]) if len(argv) > 1 else DEFAULT_OUTPUT
-    output.write_text(dumps(extract(text_path)), encoding="utf-8")
+    output = Path(argv[2]) if len(argv) > 2 else default_output
+    output.write_text(dumps(extract(cycle, text_path)), encoding="utf-8")
     print(f"wrote {output}")
     return 0
 
