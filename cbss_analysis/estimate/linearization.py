@@ -29,6 +29,7 @@ from cbss_analysis._engine.domains import Domains, domain_codes
 from cbss_analysis.common import checks
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import DesignArrays, Survey
+from cbss_analysis.survey.replicates import ReplicateArrays
 
 TABLE_COLUMNS_BEFORE_BY = ("variable", "level")
 TABLE_COLUMNS_AFTER_BY = ("estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "deff", "suppressed", "df")
@@ -61,6 +62,11 @@ class Linearization:
         Strata with at least one respondent with a value, per variable column.
     variable_df : ndarray of int64, shape (J,)
         Design df over the rows with a value (PSUs minus strata), per variable column.
+    replicate_estimates : ndarray, shape (estimates, R), optional
+        For a replicate design: the replicate estimates (``column``, ``psu``, ``z`` are then empty
+        and contrasts take their variance from these, R ``svycontrast`` on ``svyby`` replicates).
+    replicate_design : ReplicateArrays, optional
+        The replicate design's constants.
     """
 
     arrays: DesignArrays
@@ -72,6 +78,8 @@ class Linearization:
     variable_index: np.ndarray
     strata_present: np.ndarray
     variable_df: np.ndarray
+    replicate_estimates: np.ndarray | None = None
+    replicate_design: ReplicateArrays | None = None
 
 
 class LinearizationRef(str):

@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cbss_analysis.errors import DataError, EstimationError
+from cbss_analysis.errors import DataError, DesignError, EstimationError
 from cbss_analysis.survey import indicators
 from cbss_analysis.survey.codebook import Codebook, rule_variables
 from cbss_analysis.survey.decoding import STATE_COLUMN, decode_frame
-from cbss_analysis.survey.design import Design, DesignArrays, design_arrays
+from cbss_analysis.survey.design import Design, DesignArrays, _label, design_arrays
+from cbss_analysis.survey.replicates import ReplicateArrays, ReplicateDesign, replicate_arrays, replicate_weights
 from cbss_analysis.survey.selection import selection_mask
 
 
@@ -33,8 +34,10 @@ class Survey:
         One row per respondent. Columns that the codebook describes and that still hold
         numeric codes are decoded (labels, missing codes to NA); the caller's frame is
         never modified.
-    design : Design
-        The design columns (weight, strata, PSU, fpc).
+    design : Design or ReplicateDesign
+        The design columns (weight, strata, PSU, fpc), or a replicate-weight design (R
+        ``svrepdesign``, :class:`~cbss_analysis.survey.replicates.ReplicateDesign`): every
+        estimator then uses the replicate variance.
     codebook : Codebook, optional
         What the variables mean; needed for indicators.
     source : Path, optional
@@ -63,7 +66,7 @@ class Survey:
     def __init__(
         self,
         frame: pd.DataFrame,
-        design: Design,
+        design: Design | ReplicateDesign,
         codebook: Codebook | None = None,
         source: Path | None = None,
         synthetic: bool | None = None,
@@ -77,11 +80,17 @@ class Survey:
         else:
             frame = frame.copy(deep=False)
         self.data: pd.DataFrame = frame
-        self.design: Design = design
+        self.design: Design | ReplicateDesign = design
         self.codebook: Codebook | None = codebook
         self.source: Path | None = source
         self.synthetic: bool = bool(codebook.synthetic if synthetic is None and codebook is not None else synthetic)
-        self._arrays: DesignArrays = design_arrays(frame, design, where)
+        self._replicates: ReplicateArrays | None = None
+        if isinstance(design, ReplicateDesign):
+            # each row its own PSU in one stratum: the Taylor arrays only carry the full-sample weight
+            self._arrays = design_arrays(frame, Design(weight=design.weight), where)
+            self._replicates = replicate_arrays(frame, design, self._arrays.weight, where)
+        else:
+            self._arrays = design_arrays(frame, design, where)
         self._indicator_cache: dict[str, pd.Series] = {}
         self._subset: np.ndarray | None = None
         self._conditions: tuple[str, ...] = ()
@@ -162,10 +171,18 @@ class Survey:
         return np.ones(len(self.data), dtype=bool) if self._subset is None else self._subset.copy()
 
     @property
+    def replicates(self) -> ReplicateArrays | None:
+        """The replicate weights and R ``svrVar`` constants of a replicate design (None: a Taylor design)."""
+        return self._replicates
+
+    @property
     def degrees_of_freedom(self) -> int:
         """Design degrees of freedom: PSUs minus strata among the rows of the survey (of its subset) with a
-        nonzero weight, R ``degf(design)``."""
+        nonzero weight, R ``degf(design)``; for a replicate design the rank of the analysis weights of
+        those rows minus 1."""
         rows = self.analysed_rows()
+        if self._replicates is not None:
+            return self._replicates.degrees_of_freedom(rows)
         if rows is None:
             return self._arrays.degrees_of_freedom
         arrays = self._arrays
@@ -184,6 +201,61 @@ class Survey:
         if arrays.zero_weights:
             rows &= arrays.positive
         return rows
+
+    def to_replicate(
+        self, type: str = "JKn", replicates: int | None = None, seed: int | None = None, rho: float | None = None,
+        mse: bool = False,
+    ) -> Survey:
+        """The same survey with replicate weights derived from its Taylor design: R ``as.svrepdesign()``.
+
+        Parameters
+        ----------
+        type : {"JK1", "JKn", "BRR", "Fay", "bootstrap", "subbootstrap"}
+            JK1 (unstratified: one replicate per PSU dropped, the rest times ``n/(n-1)``, scale
+            ``(1 - f)(n-1)/n``); JKn (one replicate per PSU, strata in order of first appearance,
+            rscales ``(1 - f_h)(n_h-1)/n_h``); BRR and Fay (two PSUs per stratum, Hadamard rows
+            2..H+1 for the strata in character sort order; Fay factors ``rho`` / ``2 - rho``);
+            bootstrap (Rao-Wu: ``n_h`` PSUs drawn with replacement, scale ``nbar / ((nbar - 1)
+            (R - 1))``) and subbootstrap (``n_h - 1`` draws, factor ``n_h / (n_h - 1)``, scale
+            ``1 / (R - 1)``).
+        replicates : int, optional
+            Bootstrap replicates (default 50, R's).
+        seed : int, optional
+            Seed of the bootstrap draws (NumPy's generator: the draws are not R's).
+        rho : float, optional
+            Fay's coefficient (default 0.5, R's ``fay.rho``).
+        mse : bool
+            R ``mse=``.
+
+        Returns
+        -------
+        Survey
+            A replicate survey sharing the data, codebook and subset.
+
+        Raises
+        ------
+        DesignError
+            The design is already replicate, two-stage, or does not suit the type.
+        """
+        if self._replicates is not None:
+            raise DesignError(f"{self._where()}: to_replicate: the survey already has a replicate design")
+        if self._arrays.stage2 is not None:
+            raise DesignError(f"{self._where()}: to_replicate: two-stage designs are not supported; use the first stage")
+        labels = None
+        if len(self.design.strata_columns) == 1:
+            first = pd.Series(np.arange(len(self.data))).groupby(self._arrays.stratum).first().to_numpy()
+            values = self.data[self.design.strata_columns[0]].to_numpy()[first]
+            labels = [_label(v.item() if hasattr(v, "item") else v) for v in values]
+        weights, scale, rscales = replicate_weights(self._arrays, type, replicates, rho, seed, labels)
+        kind = {"subbootstrap": "bootstrap"}.get(type, type)
+        names = tuple(f"r{i + 1}" for i in range(weights.shape[1]))
+        out = copy.copy(self)
+        out.design = ReplicateDesign(
+            self.design.weight, names, kind, rho=rho if type == "Fay" else None, scale=scale, rscales=tuple(rscales), mse=mse
+        )
+        out._replicates = ReplicateArrays(self._arrays.weight, weights, scale, rscales, bool(mse), kind, names)
+        out._arrays = design_arrays(self.data, Design(weight=self.design.weight), self._where())
+        return out
 
     @cached_property
     def indicator_ids(self) -> list[str]:
