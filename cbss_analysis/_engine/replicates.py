@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine.variance import group_index
-from cbss_analysis.survey.replicates import RANK_TOLERANCE, ReplicateArrays
+from cbss_analysis.survey.replicates import ReplicateArrays, weight_rank
 
 PATTERN_LIMIT = 4096
 """Above this many distinct replicate-factor rows, ranks are computed from the rows themselves."""
@@ -90,9 +90,9 @@ def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray] | Non
 def cell_ranks(cell: np.ndarray, n_cells: int, rep: ReplicateArrays, patterns: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
     """Rank of the analysis weights of the rows of each cell (``cell`` = -1: in no cell), shape (n_cells,).
 
-    The rank is that of the cell's distinct factor patterns (few: rows of a PSU share one), from
-    the smaller of their two Gram matrices; without patterns (too many), from the cell's rows.
-    The loop over cells costs a small eigen-decomposition each, never a pass over the data.
+    The rank (R's ``qr`` rule, :func:`~cbss_analysis.survey.replicates.weight_rank`) is that of the
+    cell's distinct factor patterns (few: rows of a PSU share one); without patterns (too many),
+    of the cell's rows. Cells with the same patterns share one computation.
     """
     ranks = np.zeros(n_cells, dtype=np.int64)
     if n_cells == 0:
@@ -109,15 +109,15 @@ def cell_ranks(cell: np.ndarray, n_cells: int, rep: ReplicateArrays, patterns: t
         order = np.argsort(cell, kind="stable")
         bounds = np.searchsorted(cell[order], np.arange(n_cells + 1))
         blocks = [rep.replicates[order[bounds[c] : bounds[c + 1]]] for c in range(n_cells)]
+    seen: dict[bytes, int] = {}
     for c, block in enumerate(blocks):
         if block.shape[0] == 0:
             continue
-        gram = block @ block.T if block.shape[0] <= block.shape[1] else block.T @ block
-        ranks[c] = _gram_rank(gram[None])[0]
+        key = block.tobytes() if patterns is None or block.size < 4096 else None
+        if key is not None and key in seen:
+            ranks[c] = seen[key]
+            continue
+        ranks[c] = weight_rank(block)
+        if key is not None:
+            seen[key] = ranks[c]
     return ranks
-
-
-def _gram_rank(gram: np.ndarray) -> np.ndarray:
-    eigen = np.linalg.eigvalsh(gram)
-    top = eigen[:, -1:]
-    return np.where(top[:, 0] > 0, (eigen > top * RANK_TOLERANCE**2).sum(axis=1), 0).astype(np.int64)

@@ -212,7 +212,10 @@ def _estimate(
     if survey.replicates is not None:
         table, linearization = replicate_linearize(columns, domains, survey, kind, reference)
     else:
-        table, linearization = linearize(columns, domains, survey.design_arrays(), kind, reference)
+        table, linearization = linearize(columns, domains, survey.design_arrays(), kind, reference, survey.calibration)
+        if survey.calibration is not None:
+            # R: a domain of a calibrated design keeps every row (prob = Inf outside): nrow() is the survey's
+            table["_n_rows"] = len(survey.data)
     if kind == "proportion":
         low, high = intervals.proportion_interval(
             ci, table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),

@@ -94,7 +94,7 @@ def ratio(
     if survey.replicates is not None:
         table, linearization = replicate_linearize(columns, domains, survey, "ratio", None)
     else:
-        table, linearization = linearize(columns, domains, survey.design_arrays(), "ratio", None)
+        table, linearization = linearize(columns, domains, survey.design_arrays(), "ratio", None, survey.calibration)
     low, high = intervals.wald(table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(), level)
     table["ci_low"] = low
     table["ci_high"] = high

@@ -91,8 +91,14 @@ def replicate_linearize(
     full = np.where(has, full, np.nan)
     var = engine.replicate_variance(thetas, full, rep)
     if kind == "proportion":
+        logit_thetas = thetas
+        if (rep.replicates < 0).any():
+            # R fits svyglm(y ~ 1) per replicate: glm.fit leaves out rows whose weight is not positive
+            clipped = np.maximum(rep.replicates, 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logit_thetas = np.asarray(valued @ clipped) / np.asarray(indicator @ clipped)
         with np.errstate(divide="ignore", invalid="ignore"):
-            logit = np.log(thetas / (1.0 - thetas))
+            logit = np.log(logit_thetas / (1.0 - logit_thetas))
             logit_full = np.log(full / (1.0 - full))
         logit_var = engine.replicate_variance(logit, logit_full, rep)
         # a replicate with p_r = 0 or 1 has an infinite logit: R's glm stops anywhere, no interval
@@ -113,6 +119,9 @@ def replicate_linearize(
         row_cell[:] = -1
         row_cell[rows[cell // n_domains == j]] = 0
         variable_df[j] = engine.cell_ranks(np.where(positive, row_cell, -1), 1, rep, patterns)[0] - 1
+    if rep.degf is not None and survey.subset_mask is None and n_domains == 1:
+        df[:] = rep.degf  # R keeps design$degf after a nonlinear calibrate(); subsets use the rank
+        variable_df[:] = rep.degf
     n_count = counts["n"].astype(np.int64)
     se = np.where(has, np.sqrt(var), np.nan)
     effect = design_effect(var, counts["ss"], n_count, counts["n_weighted"], kind, deff_reference)

@@ -150,6 +150,9 @@ class ReplicateArrays:
     type : str
     names : tuple of str
         The replicate columns (or ``r1..rR`` for generated replicates).
+    degf : int, optional
+        The design df when it is not the rank of the weights (R keeps the uncalibrated ``degf``
+        after a nonlinear ``calibrate()``); domains and subsets still use the rank.
     """
 
     weight: np.ndarray
@@ -159,6 +162,7 @@ class ReplicateArrays:
     mse: bool
     type: str
     names: tuple[str, ...]
+    degf: int | None = None
 
     @property
     def count(self) -> int:
@@ -167,21 +171,38 @@ class ReplicateArrays:
 
     def degrees_of_freedom(self, rows: np.ndarray | None = None) -> int:
         """R ``degf()``: rank of the analysis weights of ``rows`` (all rows: None) minus 1."""
+        if rows is None and self.degf is not None:
+            return self.degf
         return int(weight_rank(self.replicates if rows is None else self.replicates[rows])) - 1
 
-    def with_weights(self, weight: np.ndarray, replicates: np.ndarray) -> ReplicateArrays:
-        """The same constants with new (e.g. calibrated) weights."""
-        return ReplicateArrays(weight, replicates, self.scale, self.rscales, self.mse, self.type, self.names)
+    def with_weights(self, weight: np.ndarray, replicates: np.ndarray, degf: int | None = None) -> ReplicateArrays:
+        """The same constants with new (e.g. calibrated) weights (``degf``: kept df, else the rank)."""
+        return ReplicateArrays(weight, replicates, self.scale, self.rscales, self.mse, self.type, self.names, degf)
 
 
 def weight_rank(matrix: np.ndarray) -> int:
-    """Numerical rank of a weight matrix (R ``qr(., tol = 1e-5)$rank``), from its Gram matrix."""
+    """Rank of a weight matrix as R ``qr(., tol = 1e-5)$rank`` (LINPACK ``dqrdc2``).
+
+    Columns are taken in order; a column counts when the norm of its part orthogonal to the
+    columns already counted is at least ``1e-5`` times its own norm (a zero column never counts).
+    Gram-Schmidt, twice, on the columns: one small pass per column of a (patterns x R) matrix.
+    """
     if matrix.shape[0] == 0:
         return 0
-    gram = matrix.T @ matrix
-    eigen = np.linalg.eigvalsh(gram)
-    top = eigen[-1]
-    return int((eigen > top * RANK_TOLERANCE**2).sum()) if top > 0 else 0
+    norms = np.linalg.norm(matrix, axis=0)
+    basis = np.zeros((matrix.shape[0], min(matrix.shape)))
+    rank = 0
+    for j in range(matrix.shape[1]):
+        if norms[j] == 0 or rank == basis.shape[1]:
+            continue
+        v = matrix[:, j].copy()
+        for _ in range(2):
+            v -= basis[:, :rank] @ (basis[:, :rank].T @ v)
+        size = np.linalg.norm(v)
+        if size >= RANK_TOLERANCE * norms[j]:
+            basis[:, rank] = v / size
+            rank += 1
+    return rank
 
 
 def default_constants(design: ReplicateDesign, replicates: np.ndarray) -> tuple[float, np.ndarray]:
