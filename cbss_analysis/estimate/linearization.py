@@ -136,6 +136,22 @@ def by_names(
     return by_columns
 
 
+def require_taylor(survey: Survey, function: str) -> None:
+    """Refuse replicate-weight and calibrated surveys in a verb that does not support them yet.
+
+    Hook for the verbs still to come on replicate designs (R ``svyquantile``, ``svyttest``,
+    ``svyglm`` on ``svrepdesign``; ``crosstab``/``chisq``, ``poisson``/``ordinal``/``wald_test`` of
+    another branch): each calls this until it has its replicate form, so no Taylor variance is
+    ever computed silently for a design it does not describe.
+    """
+    if survey.replicates is not None:
+        raise EstimationError(
+            f"{function}: replicate-weight designs are not supported yet; use mean, proportion, total, ratio or contrast"
+        )
+    if survey.calibration is not None:
+        raise EstimationError(f"{function}: calibrated designs are not supported yet; use mean, proportion, total, ratio or contrast")
+
+
 def survey_domains(survey: Survey, by_columns: list[str]) -> Domains:
     """The domains of ``by_columns`` within the survey's subset (observed among nonzero-weight rows)."""
     return domain_codes(survey.data, by_columns, rows=survey.subset_mask, observed=survey.analysed_rows())

@@ -56,6 +56,7 @@ from cbss_analysis._engine.domains import domain_rows
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.errors import EstimationError
+from cbss_analysis.estimate.linearization import require_taylor
 from cbss_analysis.models.fitting import LINEAR, LOGISTIC, Family, fit_domain, result_table
 from cbss_analysis.models.formula import check_outcome, design_matrix, formula_context, model_variables
 
@@ -149,6 +150,7 @@ def linear(
 def _regression(
     survey: Survey, formula: str, family: Family, by: str | Sequence[str] | None, level: float, min_n: int
 ) -> pd.DataFrame:
+    require_taylor(survey, family.name)
     level = checks.level(level, family.name)
     min_n = checks.min_n(min_n, family.name)
     by_columns = [checks.column(c, survey.data.columns, family.name) for c in checks.names(by, "by", family.name)]

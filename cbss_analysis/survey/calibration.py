@@ -275,7 +275,7 @@ def g_weights(
         sample = w.T @ x
         scale = 1.0 + np.abs(totals)
         done = np.zeros(w.shape[1], dtype=bool)
-        for _iteration in range(1, maxit + 1):
+        for iteration in range(1, maxit + 1):
             u = x @ eta.T
             g = inverse(u)
             misfit = totals[None, :] - sample - (w * (g - 1.0)).T @ x
@@ -284,8 +284,16 @@ def g_weights(
                 break
             d = derivative(u)
             gram = np.einsum("ni,nr,nj->rij", x, w * d, x)
-            step = np.stack([np.linalg.pinv(m, rcond=256 * np.finfo(float).eps) @ v for m, v in zip(gram, misfit, strict=True)])
-            eta = np.where(done[:, None], eta, eta + step)
+            try:
+                step = np.linalg.pinv(gram, rcond=256 * np.finfo(float).eps) @ misfit[:, :, None]
+            except np.linalg.LinAlgError:
+                raise DesignError(f"{function}: method={method!r} diverged at iteration {iteration} of {maxit}") from None
+            step = np.where(done[:, None], 0.0, step[:, :, 0])
+            for _ in range(60):  # R grake: halve the step while g is not finite
+                if np.isfinite(inverse(x @ (eta + step).T)).all():
+                    break
+                step = step / 2.0
+            eta = eta + step
         else:
             u = x @ eta.T
             g = inverse(u)
