@@ -71,10 +71,9 @@ def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray] | Non
     matrix = rep.replicates
     top = matrix.max(axis=1)
     zero = top <= 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        normalised = np.round(matrix / np.where(zero, 1.0, top)[:, None], 10)
     projection = np.random.default_rng(12).standard_normal((matrix.shape[1], 2))
-    keys = normalised @ projection
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keys = np.round((matrix @ projection) / np.where(zero, 1.0, top)[:, None], 8)
     codes, _ = pd.factorize(pd.MultiIndex.from_arrays([keys[:, 0], keys[:, 1]]))
     codes = codes.astype(np.int64)
     if codes.max(initial=-1) + 1 > PATTERN_LIMIT:
@@ -84,7 +83,8 @@ def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray] | Non
     first = np.full(count, -1, dtype=np.int64)
     present = np.flatnonzero(~zero)
     first[codes[present][::-1]] = present[::-1]
-    return codes, normalised[first]
+    first = np.where(first < 0, 0, first)  # a code of zero rows only: never looked up
+    return codes, matrix[first] / top[first][:, None]
 
 
 def cell_ranks(cell: np.ndarray, n_cells: int, rep: ReplicateArrays, patterns: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:

@@ -195,22 +195,29 @@ def cells(frame: pd.DataFrame, strata: Sequence[str], population: Mapping | pd.D
     for name in [*strata, total_column]:
         if name not in population.columns:
             raise DesignError(f"{function}: the population table lacks column {name!r}")
-    key_of = lambda table: table[strata].astype(str).agg("\x1f".join, axis=1)  # noqa: E731
-    sample_keys = key_of(frame).to_numpy()
-    population_keys = key_of(population).to_numpy()
-    lookup = {k: i for i, k in enumerate(population_keys)}
-    code = np.array([lookup.get(k, -1) for k in sample_keys], dtype=np.int64) if len(sample_keys) < 10_000 else (
-        pd.Series(sample_keys).map(lookup).fillna(-1).to_numpy(dtype=np.int64)
-    )
+    sample_keys = _keys(frame, strata)
+    population_keys = _keys(population, strata)
+    lookup = pd.Index(population_keys)
+    if lookup.has_duplicates:
+        raise DesignError(f"{function}: the population table repeats cell {lookup[lookup.duplicated()][0]!r}")
+    code = lookup.get_indexer(sample_keys).astype(np.int64)
     if (code < 0).any():
-        cell = sample_keys[np.flatnonzero(code < 0)[0]].replace("\x1f", ", ")
+        cell = sample_keys[np.flatnonzero(code < 0)[0]]
         raise DesignError(f"{function}: cell {cell!r} of {strata} has respondents but no population total")
     counts = np.bincount(code, minlength=len(population_keys))
     if (counts == 0).any():
-        cell = population_keys[np.flatnonzero(counts == 0)[0]].replace("\x1f", ", ")
+        cell = population_keys[np.flatnonzero(counts == 0)[0]]
         raise DesignError(f"{function}: population cell {cell!r} of {strata} has no respondent in the sample")
     totals = np.array([_number(v, population_keys[i], function) for i, v in enumerate(population[total_column])])
     return code, totals
+
+
+def _keys(table: pd.DataFrame, strata: list[str]) -> np.ndarray:
+    """One string per row naming its cell (the strata values joined)."""
+    key = table[strata[0]].astype(str).to_numpy(dtype=object)
+    for name in strata[1:]:
+        key = key + ", " + table[name].astype(str).to_numpy(dtype=object)
+    return key
 
 
 # --- g-weights ---------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ TEXT_TYPES: frozenset[str] = frozenset({"text"})
 RULE_KINDS: tuple[str, ...] = ("in", "at_least", "count_at_least", "mean_of")
 
 _TOP_KEYS = {"codebook", "title", "source", "synthetic", "include", "state_variable", "design", "variables", "indicators"}
-_DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest", "lonely_psu"}
+_DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest", "lonely_psu", "replicates"}
+_REPLICATE_KEYS = {"columns", "type", "rho", "scale", "rscales", "mse", "combined_weights"}
 _VARIABLE_KEYS = {"name", "label", "question", "type", "values", "missing", "source", "module", "reverse", "range", "asked_of"}
 _INDICATOR_KEYS = {"id", "label", "variables", "rule", "population", "priority_areas", "source"}
 _F = Fields(CodebookError)
@@ -45,6 +46,10 @@ class DesignSpec:
     nest: bool = False
     lonely_psu: str | None = None
     """The lonely-PSU rule the codebook declares (one of ``LONELY_PSU_RULES``); None: the loader's default."""
+    replicates: dict[str, Any] | None = None
+    """A replicate-weight design (``design.replicates``): ``columns`` (a list, or a prefix / regex
+    matched among the codebook's variables), ``type``, and optionally ``rho``, ``scale``,
+    ``rscales``, ``mse``, ``combined_weights``, as :class:`cbss_analysis.survey.replicates.ReplicateDesign`."""
 
 
 @dataclass(frozen=True)
@@ -291,7 +296,37 @@ def _parse_design(raw: Any, where: str) -> DesignSpec:
         fpc=optional["fpc"],
         nest=_F.optional_bool(raw, "nest", f"{where}: design"),
         lonely_psu=optional["lonely_psu"],
+        replicates=_parse_replicates(raw["replicates"], where) if raw.get("replicates") is not None else None,
     )
+
+
+def _parse_replicates(raw: Any, where: str) -> dict[str, Any]:
+    """``design.replicates``: checked here for shape; the values by ``ReplicateDesign``."""
+    if not isinstance(raw, dict):
+        raise CodebookError(f"{where}: design.replicates must be a mapping with columns, type (and rho, scale, rscales, mse)")
+    _F.keys(raw, _REPLICATE_KEYS, where, "design.replicates")
+    columns = raw.get("columns")
+    if isinstance(columns, str):
+        columns = _F.plain_str(columns, where, "design.replicates.columns")
+    else:
+        columns = tuple(_F.plain_str(c, where, "design.replicates.columns") for c in _F.as_list(columns, where, "design.replicates.columns"))
+        if not columns:
+            raise CodebookError(f"{where}: design.replicates.columns names no column")
+    out: dict[str, Any] = {"replicates": columns, "type": _F.require_str(raw, "type", f"{where}: design.replicates")}
+    for key in ("rho", "scale"):
+        if raw.get(key) is not None:
+            if isinstance(raw[key], bool) or not isinstance(raw[key], (int, float)):
+                raise CodebookError(f"{where}: design.replicates.{key} must be a number, got {raw[key]!r}")
+            out[key] = float(raw[key])
+    if raw.get("rscales") is not None:
+        values = _F.as_list(raw["rscales"], where, "design.replicates.rscales")
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values):
+            raise CodebookError(f"{where}: design.replicates.rscales must be numbers")
+        out["rscales"] = tuple(float(v) for v in values)
+    for key in ("mse", "combined_weights"):
+        if key in raw:
+            out[key] = _F.optional_bool(raw, key, f"{where}: design.replicates")
+    return out
 
 
 def _entry(raw: Any, keys: set[str], id_key: str, where: str, what: str) -> tuple[str, str]:

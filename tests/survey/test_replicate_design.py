@@ -90,3 +90,19 @@ def test_estimates_have_the_taylor_columns_and_unsupported_verbs_refuse() -> Non
     assert list(estimate.mean(survey, "y", by="g", min_n=0).columns) == list(estimate.mean(taylor, "y", by="g", min_n=0).columns)
     with pytest.raises(EstimationError, match="quantile: replicate-weight designs are not supported yet"):
         estimate.quantile(survey, "y")
+
+
+def test_codebook_design_block_declares_replicates() -> None:
+    from cbss_analysis.errors import CodebookError
+    from cbss_analysis.survey.codebook import Codebook, _parse_design
+    from cbss_analysis.survey.loading import design_from_codebook
+
+    spec = _parse_design({"weight": "w", "replicates": {"columns": "rw", "type": "Fay", "rho": 0.5, "mse": True}}, "cb.yaml")
+    codebook = Codebook.__new__(Codebook)
+    object.__setattr__(codebook, "design", spec)
+    design = design_from_codebook(codebook)
+    assert design == ReplicateDesign("w", "rw", "Fay", rho=0.5, mse=True)
+    with pytest.raises(CodebookError, match="rho must be a number"):
+        _parse_design({"weight": "w", "replicates": {"columns": "rw", "type": "Fay", "rho": "half"}}, "cb.yaml")
+    with pytest.raises(CodebookError):
+        _parse_design({"weight": "w", "replicates": {"columns": "rw", "type": "Fay", "colour": 1}}, "cb.yaml")
