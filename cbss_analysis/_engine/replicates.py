@@ -74,7 +74,7 @@ def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray] | Non
     projection = np.random.default_rng(12).standard_normal((matrix.shape[1], 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         keys = np.round((matrix @ projection) / np.where(zero, 1.0, top)[:, None], 8)
-    codes, _ = pd.factorize(pd.MultiIndex.from_arrays([keys[:, 0], keys[:, 1]]))
+    codes, _ = pd.factorize(keys[:, 0] + 1j * keys[:, 1])
     codes = codes.astype(np.int64)
     if codes.max(initial=-1) + 1 > PATTERN_LIMIT:
         return None

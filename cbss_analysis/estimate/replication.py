@@ -92,7 +92,7 @@ def replicate_linearize(
     var = engine.replicate_variance(thetas, full, rep)
     if kind == "proportion":
         logit_thetas = thetas
-        if (rep.replicates < 0).any():
+        if rep.has_negative:
             # R fits svyglm(y ~ 1) per replicate: glm.fit leaves out rows whose weight is not positive
             clipped = np.maximum(rep.replicates, 0.0)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -106,7 +106,9 @@ def replicate_linearize(
     else:
         logit_var = np.full(n_estimates, np.nan)
     counted = positive[rows]
-    patterns = engine.factor_patterns(rep)
+    if "patterns" not in rep.cache:
+        rep.cache["patterns"] = engine.factor_patterns(rep)
+    patterns = rep.cache["patterns"]
     row_cell = np.full(n, -1, dtype=np.int64)
     df = np.zeros(n_estimates, dtype=np.int64)
     variable_df = np.zeros(n_columns, dtype=np.int64)

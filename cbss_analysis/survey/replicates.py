@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -163,6 +164,16 @@ class ReplicateArrays:
     type: str
     names: tuple[str, ...]
     degf: int | None = None
+
+    @cached_property
+    def has_negative(self) -> bool:
+        """Whether some replicate weight is negative (after linear calibration; computed once)."""
+        return bool((self.replicates < 0).any())
+
+    @cached_property
+    def cache(self) -> dict:
+        """Per-design results that estimators reuse (e.g. the factor patterns of the ranks)."""
+        return {}
 
     @property
     def count(self) -> int:
