@@ -34,7 +34,8 @@ def wald(estimate: np.ndarray, se: np.ndarray, df: np.ndarray, level: float) -> 
 
 
 def proportion_interval(
-    method: str, p: np.ndarray, se: np.ndarray, df: np.ndarray, n: np.ndarray, level: float
+    method: str, p: np.ndarray, se: np.ndarray, df: np.ndarray, n: np.ndarray, level: float,
+    logit_se: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Confidence interval for proportions ``p`` with design-based standard errors ``se``.
 
@@ -62,6 +63,10 @@ def proportion_interval(
         Unweighted number of respondents in each domain (``nrow(design)`` in R).
     level : float
         Confidence level in (0, 1).
+    logit_se : ndarray, optional
+        The SE of ``logit(p)`` itself, for ``logit``: a replicate design's, from the replicate
+        estimates ``logit(p_r)`` (R ``svyciprop`` fits ``svyglm(y ~ 1)``, whose replicate
+        intercepts are those); default ``se / (p (1 - p))``.
 
     Returns
     -------
@@ -79,7 +84,7 @@ def proportion_interval(
     t = t_quantile(level, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "logit":
-            half = t * se / (p * (1.0 - p))
+            half = t * (se / (p * (1.0 - p)) if logit_se is None else logit_se)
             centre = special.logit(p)
             degenerate = (p == 0.0) | (p == 1.0)
             low = np.where(degenerate, p, special.expit(centre - half))

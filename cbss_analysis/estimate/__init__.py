@@ -75,6 +75,7 @@ from cbss_analysis.estimate.linearization import (
 )
 from cbss_analysis.estimate.quantiles import quantile
 from cbss_analysis.estimate.ratios import ratio
+from cbss_analysis.estimate.replication import replicate_linearize
 from cbss_analysis.estimate.ttests import ttest
 from cbss_analysis.survey import Survey
 from cbss_analysis.survey.summary import labels_for
@@ -218,12 +219,17 @@ def _estimate(
         raise EstimationError(f"{kind}: the survey has no respondents")
     columns = analysis_columns(survey, names, kind)
     domains = survey_domains(survey, by_columns)
-    arrays = survey.design_arrays()
-    table, linearization = linearize(columns, domains, arrays, kind, reference)
+    if survey.replicates is not None:
+        table, linearization = replicate_linearize(columns, domains, survey, kind, reference)
+    else:
+        table, linearization = linearize(columns, domains, survey.design_arrays(), kind, reference, survey.calibration)
+        if survey.calibration is not None:
+            # R: a domain of a calibrated design keeps every row (prob = Inf outside): nrow() is the survey's
+            table["_n_rows"] = len(survey.data)
     if kind == "proportion":
         low, high = intervals.proportion_interval(
             ci, table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
-            table["_n_rows"].to_numpy(), level,
+            table["_n_rows"].to_numpy(), level, table["_logit_se"].to_numpy() if "_logit_se" in table else None,
         )
     else:
         low, high = intervals.wald(table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(), level)

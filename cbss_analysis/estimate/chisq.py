@@ -20,6 +20,7 @@ from cbss_analysis._engine import chisqsum, variance
 from cbss_analysis._engine.domains import domain_codes
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate.crosstab import CellSums, cell_sums, table_variables
+from cbss_analysis.estimate.linearization import require_taylor
 from cbss_analysis.survey import DesignArrays, Survey
 
 STATISTICS: tuple[str, ...] = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
@@ -102,6 +103,7 @@ def chisq(
         raise EstimationError(f"chisq: statistic={statistic!r} is not one of {', '.join(STATISTICS)}")
     rows, cols, by_columns = table_variables(survey, row, col, by, function, RESULT_COLUMNS)
     domains = domain_codes(survey.data, by_columns)
+    require_taylor(survey, "chisq")
     arrays = survey.design_arrays()
     n_dom = domains.count
     sums = cell_sums(domains.code, rows.codes, cols.codes, n_dom, rows.size, cols.size, arrays)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from cbss_analysis._engine import intervals, variance
+from cbss_analysis._engine import intervals, replicates, variance
 from cbss_analysis.common import checks
 from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import CbssError, EstimationError
@@ -153,6 +153,11 @@ def contrast_variance(
     are the strata of each row's design, for the ``"average"`` lonely-PSU rule (None: the strata
     where the row has influence values, R's domain design)."""
     theta = linearization.estimate
+    if linearization.replicate_estimates is not None:
+        safe = np.where(np.isnan(theta), 0.0, theta)
+        thetas = np.asarray(contrast @ linearization.replicate_estimates)
+        used = np.asarray(abs(contrast) @ ~np.isfinite(linearization.replicate_estimates)) > 0
+        return replicates.replicate_variance(np.where(used, np.nan, thetas), contrast @ safe, linearization.replicate_design)
     influence = sparse.csr_matrix(
         (linearization.z, (linearization.column, linearization.psu)), shape=(theta.size, linearization.arrays.n_units)
     )

@@ -29,6 +29,7 @@ from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.disclosure import complementary_suppression
 from cbss_analysis.errors import EstimationError
+from cbss_analysis.estimate.linearization import require_taylor
 from cbss_analysis.survey import DesignArrays, Survey
 
 COUNT_COLUMNS = ("count", "count_se", "count_ci_low", "count_ci_high")
@@ -262,6 +263,7 @@ def crosstab(
     min_n = checks.min_n(min_n, function)
     rows, cols, by_columns = table_variables(survey, row, col, by, function, (*ESTIMATE_COLUMNS, *OTHER_COLUMNS))
     domains = domain_codes(survey.data, by_columns)
+    require_taylor(survey, "crosstab")
     arrays = survey.design_arrays()
     sums = cell_sums(domains.code, rows.codes, cols.codes, domains.count, rows.size, cols.size, arrays)
     n_dom, nr, nc, n_cell = domains.count, rows.size, cols.size, sums.n_cells

@@ -30,6 +30,8 @@ from cbss_analysis.common import checks
 from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.survey import DesignArrays, Survey
+from cbss_analysis.survey.calibration import Calibration
+from cbss_analysis.survey.replicates import ReplicateArrays
 
 TABLE_COLUMNS_BEFORE_BY = ("variable", "level")
 TABLE_COLUMNS_AFTER_BY = ("estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "deff", "suppressed", "df")
@@ -62,6 +64,11 @@ class Linearization:
         Strata with at least one respondent with a value, per variable column.
     variable_df : ndarray of int64, shape (J,)
         Design df over the rows with a value (PSUs minus strata), per variable column.
+    replicate_estimates : ndarray, shape (estimates, R), optional
+        For a replicate design: the replicate estimates (``column``, ``psu``, ``z`` are then empty
+        and contrasts take their variance from these, R ``svycontrast`` on ``svyby`` replicates).
+    replicate_design : ReplicateArrays, optional
+        The replicate design's constants.
     """
 
     arrays: DesignArrays
@@ -73,6 +80,8 @@ class Linearization:
     variable_index: np.ndarray
     strata_present: np.ndarray
     variable_df: np.ndarray
+    replicate_estimates: np.ndarray | None = None
+    replicate_design: ReplicateArrays | None = None
 
 
 class LinearizationRef(str):
@@ -126,6 +135,22 @@ def by_names(
         if column in reserved:
             raise EstimationError(checks.problem(function, "by", column, "has the name of a result column; rename it"))
     return by_columns
+
+
+def require_taylor(survey: Survey, function: str) -> None:
+    """Refuse replicate-weight and calibrated surveys in a verb that does not support them yet.
+
+    Hook for the verbs still to come on replicate designs (R ``svyquantile``, ``svyttest``,
+    ``svyglm`` on ``svrepdesign``; ``crosstab``/``chisq``, ``poisson``/``ordinal``/``wald_test`` of
+    another branch): each calls this until it has its replicate form, so no Taylor variance is
+    ever computed silently for a design it does not describe.
+    """
+    if survey.replicates is not None:
+        raise EstimationError(
+            f"{function}: replicate-weight designs are not supported yet; use mean, proportion, total, ratio or contrast"
+        )
+    if survey.calibration is not None:
+        raise EstimationError(f"{function}: calibrated designs are not supported yet; use mean, proportion, total, ratio or contrast")
 
 
 def survey_domains(survey: Survey, by_columns: list[str]) -> Domains:
@@ -187,13 +212,17 @@ def deff_reference(deff: bool | str) -> str | None:
 
 
 def linearize(
-    columns: AnalysisColumns, domains: Domains, arrays: DesignArrays, kind: str, deff_reference: str | None
+    columns: AnalysisColumns, domains: Domains, arrays: DesignArrays, kind: str, deff_reference: str | None,
+    calibration: Calibration | None = None,
 ) -> tuple[pd.DataFrame, Linearization]:
     """Estimates, SEs, counts, df and deff of every (variable column, domain) in one pass of group sums.
 
     ``kind`` is ``"mean"``, ``"proportion"``, ``"total"`` or ``"ratio"`` (R ``svyratio``:
     ``sum w y / sum w x`` with influence values ``w (y - R x) / sum w x``; ``columns.denominators``
-    holds the ``x``; a row counts when both values are present).
+    holds the ``x``; a row counts when both values are present). ``calibration`` (a calibrated
+    survey's :class:`~cbss_analysis.survey.calibration.Calibration`) replaces the influence values
+    by their residuals on the calibration variables (R ``svyrecvar`` with ``postStrata``); a
+    domain's influence values then reach rows outside it, so its PSU totals cover every PSU.
     """
     n_domains = domains.count
     n_units = arrays.n_units
@@ -249,6 +278,14 @@ def linearize(
             else:
                 z = np.bincount(cell_of_row, weights=w_centred, minlength=n_cells + 1)[:n_cells] / safe_weight[cell_domain]
             estimate = sum_wx if kind == "total" else domain_mean
+        if calibration is not None:
+            if kind == "ratio":
+                row_value = residual / sum_wd[domain]
+            elif kind == "total":
+                row_value = wx
+            else:
+                row_value = w_centred / safe_weight[domain]
+            z_calibrated = _calibrated_totals(row_value, domain, in_domain, n_domains, unit, n_units, calibration)
         has_rows = np.bincount(cell_of_row, weights=valid, minlength=n_cells + 1)[:n_cells] > 0
         psu_present = np.bincount(arrays.psu, weights=valid, minlength=arrays.n_psus) > 0
         strata_present[j, arrays.psu_stratum[psu_present]] = True
@@ -263,14 +300,22 @@ def linearize(
         parts["n_rows"].append(n_rows[:n_domains])
         parts["n_weighted"].append(n_weighted[:n_domains])
         parts["ss"].append(ss[:n_domains])
-        parts["column"].append(j * n_domains + cell_domain[has_rows])
-        parts["psu"].append(cell_unit[has_rows])
-        parts["z"].append(z[has_rows])
+        if calibration is not None:
+            parts["column"].append(j * n_domains + np.repeat(np.arange(n_domains), n_units))
+            parts["psu"].append(np.tile(np.arange(n_units), n_domains))
+            parts["z"].append(z_calibrated)
+            if positive is None:
+                parts["df_column"].append(j * n_domains + cell_domain[has_rows])
+                parts["df_psu"].append(cell_unit[has_rows])
+        else:
+            parts["column"].append(j * n_domains + cell_domain[has_rows])
+            parts["psu"].append(cell_unit[has_rows])
+            parts["z"].append(z[has_rows])
         if positive is not None:
             parts["df_column"].append(j * n_domains + cell_domain[has_counted])
             parts["df_psu"].append(cell_unit[has_counted])
     flat = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int64) for k, v in parts.items()}
-    if positive is None:
+    if positive is None and calibration is None:
         flat["df_column"], flat["df_psu"] = flat["column"], flat["psu"]
     n_estimates = len(columns.values) * n_domains
     var = variance.psu_variance(flat["column"], flat["psu"], flat["z"], n_estimates, arrays)
@@ -303,6 +348,21 @@ def linearize(
         arrays, keys, flat["column"], flat["psu"], flat["z"], flat["estimate"], repeat, strata_present, variable_df
     )
     return table, linearization
+
+
+def _calibrated_totals(
+    row_value: np.ndarray, domain: np.ndarray, in_domain: np.ndarray, n_domains: int, unit: np.ndarray, n_units: int,
+    calibration: Calibration,
+) -> np.ndarray:
+    """Unit totals (domain-major, n_domains * n_units) of the calibration residuals of one variable's
+    influence values, ``row_value`` on the rows of its domains (0 elsewhere)."""
+    n = row_value.size
+    matrix = np.zeros((n, n_domains))
+    rows = np.flatnonzero(in_domain & (domain < n_domains))
+    matrix[rows, domain[rows]] = np.nan_to_num(row_value[rows])
+    residual = calibration.residualize(matrix)
+    keys = (np.arange(n_domains)[None, :] * n_units + unit[:, None]).ravel()
+    return np.bincount(keys, weights=residual.ravel(), minlength=n_domains * n_units)
 
 
 def design_effect(

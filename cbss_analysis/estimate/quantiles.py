@@ -20,7 +20,14 @@ from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.disclosure import suppress
 from cbss_analysis.errors import EstimationError
-from cbss_analysis.estimate.linearization import AnalysisColumns, by_names, linearize, numeric_values, survey_domains
+from cbss_analysis.estimate.linearization import (
+    AnalysisColumns,
+    by_names,
+    linearize,
+    numeric_values,
+    require_taylor,
+    survey_domains,
+)
 from cbss_analysis.survey import Survey
 
 QRULES: tuple[str, ...] = ("math", "hf7")
@@ -93,6 +100,7 @@ def quantile(
     --------
     >>> estimate.quantile(survey, "age", q=[0.25, 0.5, 0.75], by="state")    # doctest: +SKIP
     """
+    require_taylor(survey, "quantile")
     level = checks.level(level, "quantile")
     min_n = checks.min_n(min_n, "quantile")
     probabilities = np.array(checks.probabilities(q, "q", "quantile"))

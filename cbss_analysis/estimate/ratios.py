@@ -21,6 +21,7 @@ from cbss_analysis.estimate.linearization import (
     numeric_values,
     survey_domains,
 )
+from cbss_analysis.estimate.replication import replicate_linearize
 from cbss_analysis.survey import Survey
 
 RATIO_COLUMNS_AFTER_BY = ("estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "suppressed", "df")
@@ -90,7 +91,10 @@ def ratio(
         [f"{y}/{x}" for y, x in pairs], [None] * len(pairs), [top[y] for y, _ in pairs], [top[x] for _, x in pairs]
     )
     domains = survey_domains(survey, by_columns)
-    table, linearization = linearize(columns, domains, survey.design_arrays(), "ratio", None)
+    if survey.replicates is not None:
+        table, linearization = replicate_linearize(columns, domains, survey, "ratio", None)
+    else:
+        table, linearization = linearize(columns, domains, survey.design_arrays(), "ratio", None, survey.calibration)
     low, high = intervals.wald(table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(), level)
     table["ci_low"] = low
     table["ci_high"] = high

@@ -14,7 +14,14 @@ from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate.contrasts import contrast_variance
-from cbss_analysis.estimate.linearization import AnalysisColumns, by_names, linearize, numeric_values, survey_domains
+from cbss_analysis.estimate.linearization import (
+    AnalysisColumns,
+    by_names,
+    linearize,
+    numeric_values,
+    require_taylor,
+    survey_domains,
+)
 from cbss_analysis.survey import Survey
 
 TTEST_COLUMNS_AFTER_BY = ("difference", "se", "t", "df", "p_value", "ci_low", "ci_high", "n", "suppressed")
@@ -81,6 +88,7 @@ def ttest(
     --------
     >>> estimate.ttest(survey, "age", "sex", by="state")                 # doctest: +SKIP
     """
+    require_taylor(survey, "ttest")
     level = checks.level(level, "ttest")
     min_n = checks.min_n(min_n, "ttest")
     names = checks.names(variable, "variable", "ttest")

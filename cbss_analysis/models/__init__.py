@@ -63,6 +63,7 @@ from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import suppress_rows
 from cbss_analysis.errors import EstimationError
+from cbss_analysis.estimate.linearization import require_taylor
 from cbss_analysis.models.fitting import LINEAR, LOGISTIC, POISSON, Family, fit_domain_record, result_table
 from cbss_analysis.models.formula import check_outcome, design_matrix_terms, formula_context, model_variables
 from cbss_analysis.models.ordinal import ordinal
@@ -195,6 +196,7 @@ def poisson(
 def _regression(
     survey: Survey, formula: str, family: Family, by: str | Sequence[str] | None, level: float, min_n: int
 ) -> pd.DataFrame:
+    require_taylor(survey, family.name)
     level = checks.level(level, family.name)
     min_n = checks.min_n(min_n, family.name)
     by_columns = [checks.column(c, survey.data.columns, family.name) for c in checks.names(by, "by", family.name)]

@@ -36,7 +36,8 @@ _SHIPPED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 _TOP_KEYS = {"codebook", "title", "source", "synthetic", "include", "state_variable", "design", "variables", "indicators",
              "cycle", "absent"}
-_DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest", "lonely_psu", "fallback"}
+_DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest", "lonely_psu", "fallback", "replicates"}
+_REPLICATE_KEYS = {"columns", "type", "rho", "scale", "rscales", "mse", "combined_weights"}
 DESIGN_FALLBACKS: dict[str, str] = {"weight": "zero", "strata": "own_stratum", "psu": "own_psu"}
 """``design.fallback``: what a row whose design value is missing gets (instead of a failed load).
 ``weight: zero`` (weight 0: kept, counted nowhere), ``strata: own_stratum`` (the rows without a stratum code form
@@ -61,6 +62,10 @@ class DesignSpec:
     """The lonely-PSU rule the codebook declares (one of ``LONELY_PSU_RULES``); None: the loader's default."""
     fallback: Mapping[str, str] = field(default_factory=dict)
     """Role (weight, strata, psu) -> rule for rows whose design value is missing (see ``DESIGN_FALLBACKS``)."""
+    replicates: dict[str, Any] | None = None
+    """A replicate-weight design (``design.replicates``): ``columns`` (a list, or a prefix / regex
+    matched among the codebook's variables), ``type``, and optionally ``rho``, ``scale``,
+    ``rscales``, ``mse``, ``combined_weights``, as :class:`cbss_analysis.survey.replicates.ReplicateDesign`."""
 
 
 @dataclass(frozen=True)
@@ -432,7 +437,37 @@ def _parse_design(raw: Any, where: str) -> DesignSpec:
         nest=_F.optional_bool(raw, "nest", f"{where}: design"),
         lonely_psu=optional["lonely_psu"],
         fallback=dict(fallback),
+        replicates=_parse_replicates(raw["replicates"], where) if raw.get("replicates") is not None else None,
     )
+
+
+def _parse_replicates(raw: Any, where: str) -> dict[str, Any]:
+    """``design.replicates``: checked here for shape; the values by ``ReplicateDesign``."""
+    if not isinstance(raw, dict):
+        raise CodebookError(f"{where}: design.replicates must be a mapping with columns, type (and rho, scale, rscales, mse)")
+    _F.keys(raw, _REPLICATE_KEYS, where, "design.replicates")
+    columns = raw.get("columns")
+    if isinstance(columns, str):
+        columns = _F.plain_str(columns, where, "design.replicates.columns")
+    else:
+        columns = tuple(_F.plain_str(c, where, "design.replicates.columns") for c in _F.as_list(columns, where, "design.replicates.columns"))
+        if not columns:
+            raise CodebookError(f"{where}: design.replicates.columns names no column")
+    out: dict[str, Any] = {"replicates": columns, "type": _F.require_str(raw, "type", f"{where}: design.replicates")}
+    for key in ("rho", "scale"):
+        if raw.get(key) is not None:
+            if isinstance(raw[key], bool) or not isinstance(raw[key], (int, float)):
+                raise CodebookError(f"{where}: design.replicates.{key} must be a number, got {raw[key]!r}")
+            out[key] = float(raw[key])
+    if raw.get("rscales") is not None:
+        values = _F.as_list(raw["rscales"], where, "design.replicates.rscales")
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values):
+            raise CodebookError(f"{where}: design.replicates.rscales must be numbers")
+        out["rscales"] = tuple(float(v) for v in values)
+    for key in ("mse", "combined_weights"):
+        if key in raw:
+            out[key] = _F.optional_bool(raw, key, f"{where}: design.replicates")
+    return out
 
 
 def _entry(raw: Any, keys: set[str], id_key: str, where: str, what: str) -> tuple[str, str]:

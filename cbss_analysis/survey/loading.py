@@ -20,13 +20,15 @@ from cbss_analysis.survey.codebook import Codebook, load_codebook
 from cbss_analysis.survey.core import Survey
 from cbss_analysis.survey.design import Design
 from cbss_analysis.survey.readers import read_raw
+from cbss_analysis.survey.replicates import ReplicateDesign
 
 SYNTHETIC_FILE_LABEL_PREFIX = "SYNTHETIC"
 """A file whose label starts with this is synthetic (the embedded survey, ``cbss-analysis synth`` output)."""
 
 
-def design_from_codebook(codebook: Codebook, lonely_psu: str | None = None) -> Design:
-    """The :class:`Design` that a codebook declares.
+def design_from_codebook(codebook: Codebook, lonely_psu: str | None = None) -> Design | ReplicateDesign:
+    """The :class:`Design` that a codebook declares, or its :class:`ReplicateDesign` when the design
+    block has ``replicates:`` (the replicate columns must be variables of the codebook).
 
     ``lonely_psu`` overrides the codebook's ``design.lonely_psu``; without either the rule is ``"fail"``.
 
@@ -38,6 +40,8 @@ def design_from_codebook(codebook: Codebook, lonely_psu: str | None = None) -> D
     if codebook.design is None:
         raise DataError(f"{codebook.path or snippet(codebook.name)}: the codebook declares no design (weight, strata, psu)")
     spec = codebook.design
+    if spec.replicates is not None:
+        return ReplicateDesign(weight=spec.weight, **spec.replicates)
     rule = lonely_psu if lonely_psu is not None else spec.lonely_psu or "fail"
     return Design(weight=spec.weight, strata=spec.strata or None, psu=spec.psu, fpc=spec.fpc, lonely_psu=rule, nest=spec.nest)
 

@@ -1,0 +1,123 @@
+"""Replicate-weight variance core: R ``survey:::svrVar()`` and ``degf()`` of replicate designs.
+
+Every estimate of a replicate design is recomputed with each replicate's analysis weights,
+giving a matrix ``thetas`` (estimates x replicates); then
+
+    Var = scale * sum_r rscales_r (theta_r - centre)^2
+
+with ``centre`` the full-sample estimate (``mse``) or the mean of the finite ``theta_r`` with
+``rscales_r > 0``. A replicate whose estimate is NaN (a domain without weight in it) is left out
+of that estimate's sum, as R's ``na.omit`` of the replicates; an infinite one gives an infinite
+or NaN variance. Degrees of freedom: the
+rank of the analysis weights of the estimate's rows minus 1 (:func:`cell_ranks`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cbss_analysis._engine.variance import group_index
+from cbss_analysis.survey.replicates import ReplicateArrays, weight_rank
+
+PATTERN_LIMIT = 4096
+"""Above this many distinct replicate-factor rows, ranks are computed from the rows themselves."""
+
+
+def replicate_variance(thetas: np.ndarray, full: np.ndarray, rep: ReplicateArrays) -> np.ndarray:
+    """Variances of estimates from their replicates (R ``svrVar``), shape (E,).
+
+    Parameters
+    ----------
+    thetas : ndarray, shape (E, R)
+        Replicate estimates.
+    full : ndarray, shape (E,)
+        Full-sample estimates (the centre under ``mse``).
+    rep : ReplicateArrays
+        ``scale``, ``rscales``, ``mse``.
+    """
+    finite = ~np.isnan(thetas)
+    safe = np.where(finite, thetas, 0.0)
+    if rep.mse:
+        centre = full
+    else:
+        use = finite & (rep.rscales > 0)[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centre = np.where(use, safe, 0.0).sum(axis=1) / use.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        deviation = np.where(finite, safe - centre[:, None], 0.0)
+    return rep.scale * (deviation**2 @ rep.rscales)
+
+
+def replicate_covariance(thetas: np.ndarray, full: np.ndarray, rep: ReplicateArrays) -> np.ndarray:
+    """Covariance matrix of estimates from their replicates (R ``svrVar`` on a matrix), shape (E, E).
+
+    Replicates with any non-finite estimate are left out (R's ``na.omit`` drops the whole replicate).
+    """
+    keep = ~np.isnan(thetas).any(axis=0)
+    kept = thetas[:, keep]
+    rscales = rep.rscales[keep]
+    centre = full if rep.mse else kept[:, rscales > 0].mean(axis=1)
+    deviation = (kept - centre[:, None]) * np.sqrt(rscales)[None, :]
+    return rep.scale * (deviation @ deviation.T)
+
+
+def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct replicate-weight rows up to a positive factor: ``(pattern of each row, patterns)``.
+
+    Rows of one PSU differ only by their full-sample weight, so their number is small; a row of
+    zeros has pattern -1. None when there are more than :data:`PATTERN_LIMIT` patterns.
+    """
+    matrix = rep.replicates
+    top = matrix.max(axis=1)
+    zero = top <= 0
+    projection = np.random.default_rng(12).standard_normal((matrix.shape[1], 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keys = np.round((matrix @ projection) / np.where(zero, 1.0, top)[:, None], 8)
+    codes, _ = pd.factorize(keys[:, 0] + 1j * keys[:, 1])
+    codes = codes.astype(np.int64)
+    if codes.max(initial=-1) + 1 > PATTERN_LIMIT:
+        return None
+    codes[zero] = -1
+    count = int(codes.max(initial=-1)) + 1
+    first = np.full(count, -1, dtype=np.int64)
+    present = np.flatnonzero(~zero)
+    first[codes[present][::-1]] = present[::-1]
+    first = np.where(first < 0, 0, first)  # a code of zero rows only: never looked up
+    return codes, matrix[first] / top[first][:, None]
+
+
+def cell_ranks(cell: np.ndarray, n_cells: int, rep: ReplicateArrays, patterns: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Rank of the analysis weights of the rows of each cell (``cell`` = -1: in no cell), shape (n_cells,).
+
+    The rank (R's ``qr`` rule, :func:`~cbss_analysis.survey.replicates.weight_rank`) is that of the
+    cell's distinct factor patterns (few: rows of a PSU share one); without patterns (too many),
+    of the cell's rows. Cells with the same patterns share one computation.
+    """
+    ranks = np.zeros(n_cells, dtype=np.int64)
+    if n_cells == 0:
+        return ranks
+    if patterns is not None:
+        code, rows = patterns
+        used = (cell >= 0) & (code >= 0)
+        n_patterns = rows.shape[0]
+        _, pairs = group_index(cell[used] * n_patterns + code[used], n_cells * n_patterns)
+        owner = pairs // n_patterns
+        bounds = np.searchsorted(owner, np.arange(n_cells + 1))
+        blocks = [rows[pairs[bounds[c] : bounds[c + 1]] % n_patterns] for c in range(n_cells)]
+    else:
+        order = np.argsort(cell, kind="stable")
+        bounds = np.searchsorted(cell[order], np.arange(n_cells + 1))
+        blocks = [rep.replicates[order[bounds[c] : bounds[c + 1]]] for c in range(n_cells)]
+    seen: dict[bytes, int] = {}
+    for c, block in enumerate(blocks):
+        if block.shape[0] == 0:
+            continue
+        key = block.tobytes() if patterns is None or block.size < 4096 else None
+        if key is not None and key in seen:
+            ranks[c] = seen[key]
+            continue
+        ranks[c] = weight_rank(block)
+        if key is not None:
+            seen[key] = ranks[c]
+    return ranks
