@@ -226,14 +226,14 @@ def run_plan(plan: Plan | Path | str | None = None, options: ReportOptions | Non
     return summary
 
 
-def _executor(options: ReportOptions, workers: int, threads: int, preload: list[str]) -> Any:
+def _executor(options: ReportOptions, workers: int, threads: int, preload: list[str], expect: int) -> Any:
     if options.executor == "dask":
         from cbss_analysis.reports.dask_executor import DaskExecutor
 
         return DaskExecutor(options.scheduler or "local", workers, threads, preload, options.warm_kernels)
     from cbss_analysis.reports.executors import LocalExecutor
 
-    return LocalExecutor(workers, threads, preload, options.warm_kernels, options.fail_fast)
+    return LocalExecutor(workers, threads, preload, options.warm_kernels, options.fail_fast, expect)
 
 
 def _execute(
@@ -247,7 +247,8 @@ def _execute(
     skip_iri_grammar()
     from cbss_analysis.reports.html import prepare_exporter
     from cbss_analysis.reports.kernels import notebook_modules
-    from cbss_analysis.reports.run import RunTask, finish
+    from cbss_analysis.reports.run import finish
+    from cbss_analysis.reports.tasks import RunTask
 
     workers = min(options.jobs or os.cpu_count() or 1, len(todo))
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -261,7 +262,7 @@ def _execute(
     bar = _progress(len(tasks), options.progress)
     interrupted = False
     try:
-        with _executor(options, workers, threads, preload) as executor:
+        with _executor(options, workers, threads, preload, len(tasks)) as executor:
             try:
                 for task in tasks:
                     executor.submit(task)

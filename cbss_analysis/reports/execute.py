@@ -27,9 +27,10 @@ from cbss_analysis.reports.files import kernel_folder_prefix
 
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.reports.kernels import WarmKernel
-    from cbss_analysis.reports.run import RunTask
+    from cbss_analysis.reports.tasks import RunTask
 
 STARTUP_ATTEMPTS = 3
+INJECTED_CELL_ID = "injected-parameters"
 _VOLATILE_NOTEBOOK = ("start_time", "end_time", "duration", "output_path")
 _VOLATILE_CELL = ("start_time", "end_time", "duration")
 
@@ -158,6 +159,9 @@ def execute_notebook(spec: Any, timeout: float | None, kernel: WarmKernel | None
         nb = load_notebook_node(source)
         if spec.parameters:
             nb = parameterize_notebook(nb, dict(spec.parameters), kernel_name=KERNEL_NAME, language="python")
+            for cell in nb.cells:  # papermill gives the cell a random id; the same run must give the same notebook
+                if "injected-parameters" in cell.metadata.get("tags", []) and "id" in cell:
+                    cell.id = INJECTED_CELL_ID
         nb = remove_error_markers(prepare_notebook_metadata(nb, source, None))
         try:
             if kernel is not None:

@@ -50,10 +50,13 @@ class RunServer:
         Seconds without work after which the server stops by itself.
     fail_fast : bool
         The server starts no waiting run after one failed.
+    expect : int
+        How many runs will be sent (0: unknown); when they fit the slots, each kernel imports its modules
+        itself, in parallel with its worker, instead of the server importing them first.
     """
 
     def __init__(self, jobs: int, threads: int | None = None, preload: Iterable[str] = (), warm: bool = True,
-                 serving: bool = False, idle_exit: float | None = None, fail_fast: bool = False) -> None:
+                 serving: bool = False, idle_exit: float | None = None, fail_fast: bool = False, expect: int = 0) -> None:
         tasks_r, tasks_w = os.pipe()
         results_r, results_w = os.pipe()
         env = dict(os.environ)
@@ -68,6 +71,8 @@ class RunServer:
             command.append("--serving")
         if fail_fast:
             command.append("--fail-fast")
+        if expect:
+            command += ["--expect", str(expect)]
         if idle_exit:
             command += ["--idle-exit", str(idle_exit)]
         try:
@@ -183,8 +188,8 @@ class LocalExecutor:
     """Runs on this machine: one run server with ``jobs`` slots (the default executor)."""
 
     def __init__(self, jobs: int, threads: int | None, preload: Iterable[str], warm: bool = True,
-                 fail_fast: bool = False) -> None:
-        self.server = RunServer(jobs, threads, preload, warm, fail_fast=fail_fast)
+                 fail_fast: bool = False, expect: int = 0) -> None:
+        self.server = RunServer(jobs, threads, preload, warm, fail_fast=fail_fast, expect=expect)
         self.futures: list[Future[Executed]] = []
 
     def __enter__(self) -> LocalExecutor:

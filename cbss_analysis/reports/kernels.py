@@ -41,6 +41,7 @@ from cbss_analysis.reports.files import kernel_folder_prefix
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 READY_TIMEOUT_S = 60.0
+HISTORY_ARGUMENT = "--HistoryManager.hist_file=:memory:"
 _STOP_WAIT_S = 2.0
 
 
@@ -115,7 +116,32 @@ def preload(modules: Iterable[str]) -> list[str]:
         loaded.append(name)
     if "matplotlib_inline.backend_inline" in sys.modules:
         raise RuntimeError("matplotlib_inline was imported before the kernels started; warm kernels would lose inline figures")
+    keep_warning_filters()
     return loaded
+
+
+_KERNEL_WARNING_FILTERS: list[Any] | None = None
+
+
+def keep_warning_filters() -> None:
+    """Remember the warning filters as the kernel modules leave them; kernels start with exactly these.
+
+    The run server imports papermill for its workers after the kernel modules; what papermill's imports add to
+    the filters (``requests``/``urllib3`` ones) is then not inherited by kernels, which see the filters a kernel
+    that imported only the notebooks' modules would see.
+    """
+    global _KERNEL_WARNING_FILTERS
+    import warnings
+
+    _KERNEL_WARNING_FILTERS = list(warnings.filters)
+
+
+def _restore_warning_filters() -> None:  # pragma: no cover - runs in the kernel process
+    import warnings
+
+    if _KERNEL_WARNING_FILTERS is not None:
+        warnings.filters[:] = _KERNEL_WARNING_FILTERS
+        warnings._filters_mutated()  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -145,11 +171,13 @@ def _set_parent_death_signal() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def fork_kernel(close_fds: Iterable[int] = ()) -> WarmKernel:
+def fork_kernel(close_fds: Iterable[int] = (), imports: Iterable[str] = ()) -> WarmKernel:
     """Fork a kernel from this (preloaded) process; it boots in the background and waits for :func:`enter_run`.
 
     Call only while this process has no other threads and no ZeroMQ context (a worker does so first thing).
-    ``close_fds`` are descriptors of this process that the kernel must not hold (the worker's pipes).
+    ``close_fds`` are descriptors of this process that the kernel must not hold (the worker's pipes);
+    ``imports`` are modules the kernel imports itself before it starts (:func:`preload`), when this process
+    has not (the first runs of a command, whose kernels then load while their workers load papermill).
     """
     folder = Path(tempfile.mkdtemp(prefix=kernel_folder_prefix()))
     connection_file = _connection(folder)
@@ -159,14 +187,17 @@ def fork_kernel(close_fds: Iterable[int] = ()) -> WarmKernel:
             stream.flush()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the kernel process (its output is checked by tests/reports)
-        _kernel_main(connection_file, parent, close_fds)
+        _kernel_main(connection_file, parent, tuple(close_fds), tuple(imports))
     return WarmKernel(pid, connection_file, folder)
 
 
-def _kernel_main(connection_file: Path, parent: int, close_fds: Iterable[int]) -> None:  # pragma: no cover
+def _kernel_main(connection_file: Path, parent: int, close_fds: tuple[int, ...], imports: tuple[str, ...]) -> None:  # pragma: no cover
     code = 1
     try:
         os.setsid()
+        if imports:
+            preload(imports)
+        _restore_warning_filters()
         _set_parent_death_signal()
         for descriptor in close_fds:
             with contextlib.suppress(OSError):
@@ -182,12 +213,12 @@ def _kernel_main(connection_file: Path, parent: int, close_fds: Iterable[int]) -
         os.environ["JPY_PARENT_PID"] = str(parent)
         import ipykernel_launcher
 
-        sys.argv = [ipykernel_launcher.__file__, "-f", str(connection_file)]
+        sys.argv = [ipykernel_launcher.__file__, "-f", str(connection_file), HISTORY_ARGUMENT]  # as nbclient starts it
         if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
             del sys.path[0]  # as ipykernel_launcher does; the kernel adds "" (its working folder) back
         from ipykernel.kernelapp import IPKernelApp
 
-        IPKernelApp.launch_instance(argv=["-f", str(connection_file), "--HistoryManager.hist_file=:memory:",
+        IPKernelApp.launch_instance(argv=["-f", str(connection_file), HISTORY_ARGUMENT,
                                           f"--IPKernelApp.parent_handle={parent}"])
         code = 0
     except SystemExit as stop:

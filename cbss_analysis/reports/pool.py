@@ -60,7 +60,7 @@ class Worker:
         return self.results.fileno()
 
 
-def _worker_main(tasks: Connection, results: Connection, warm: bool) -> int:  # pragma: no cover - a child process
+def _worker_main(tasks: Connection, results: Connection, kernels: tuple[str, ...] | None) -> int:  # pragma: no cover
     import logging
 
     logging.getLogger("papermill").setLevel(logging.ERROR)
@@ -70,10 +70,10 @@ def _worker_main(tasks: Connection, results: Connection, warm: bool) -> int:  # 
         signal.signal(signal.SIGALRM, _raise_timeout)
     kernel = None
     try:
-        if warm:
+        if kernels is not None:
             from cbss_analysis.reports.kernels import fork_kernel
 
-            kernel = fork_kernel(close_fds=(tasks.fileno(), results.fileno()))
+            kernel = fork_kernel(close_fds=(tasks.fileno(), results.fileno()), imports=kernels)
         try:
             task = tasks.recv()
         except (EOFError, OSError, KeyboardInterrupt, RunStopped):
@@ -97,7 +97,7 @@ def _worker_main(tasks: Connection, results: Connection, warm: bool) -> int:  # 
             stop(kernel)
 
 
-def _fork_worker(warm: bool, close: Iterable[int]) -> Worker:
+def _fork_worker(kernels: tuple[str, ...] | None, close: Iterable[int]) -> Worker:
     task_r, task_w = os.pipe()
     result_r, result_w = os.pipe()
     for stream in (sys.stdout, sys.stderr):
@@ -112,7 +112,7 @@ def _fork_worker(warm: bool, close: Iterable[int]) -> Worker:
             for descriptor in close:
                 with contextlib.suppress(OSError):
                     os.close(descriptor)
-            code = _worker_main(Connection(task_r, writable=False), Connection(result_w, readable=False), warm)
+            code = _worker_main(Connection(task_r, writable=False), Connection(result_w, readable=False), kernels)
         finally:
             with contextlib.suppress(Exception):
                 sys.stdout.flush()
@@ -141,8 +141,10 @@ class Pool:
     ----------
     jobs : int
         Most runs at a time.
-    warm : bool
-        Whether workers fork warm kernels (see :mod:`cbss_analysis.reports.kernels`).
+    kernels : tuple of str or None
+        None: papermill starts each run's kernel. Otherwise workers fork warm kernels
+        (:mod:`cbss_analysis.reports.kernels`), which first import these modules themselves (empty when this
+        process has imported them already).
     on_result : callable
         Called with each :class:`~cbss_analysis.reports.execute.Executed`.
     close_fds : iterable of int
@@ -156,13 +158,13 @@ class Pool:
         Otherwise spares are kept only for waiting tasks (no kernel boots for nothing at the end of a plan).
     """
 
-    def __init__(self, jobs: int, warm: bool, on_result: Callable[[Executed], None], close_fds: Iterable[int] = (),
+    def __init__(self, jobs: int, kernels: tuple[str, ...] | None, on_result: Callable[[Executed], None], close_fds: Iterable[int] = (),
                  serving: bool = False, fail_fast: bool = False,
                  on_cancel: Callable[[list[Any]], None] | None = None) -> None:
         self.jobs = jobs
         self.fail_fast = fail_fast
         self.on_cancel = on_cancel
-        self.warm = warm
+        self.kernels = kernels
         self.on_result = on_result
         self.close_fds = tuple(close_fds)
         self.serving = serving
@@ -177,7 +179,7 @@ class Pool:
         return fds
 
     def _new_worker(self) -> Worker:
-        return _fork_worker(self.warm, self._descriptors())
+        return _fork_worker(self.kernels, self._descriptors())
 
     def submit(self, task: Any) -> None:
         """Queue a task; it starts as soon as a slot is free."""

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cbss_analysis.common.files import sha256_of
@@ -26,44 +24,9 @@ from cbss_analysis.reports.execute import Executed, RunStopped, RunTimeout, erro
 from cbss_analysis.reports.files import move_into_place, output_names, run_dir, worker_folder
 from cbss_analysis.reports.html import export_html
 from cbss_analysis.reports.manifest import FAILED_MANIFEST, FAILED_NOTEBOOK, MANIFEST, records_synthetic, write_json
-from cbss_analysis.reports.plan import RunSpec
+from cbss_analysis.reports.tasks import RunResult, RunTask
 
 __all__ = ["Executed", "RunResult", "RunStopped", "RunTask", "RunTimeout", "error_text", "finish", "keep_failure", "render"]
-
-
-@dataclass(frozen=True)
-class RunTask:
-    """Everything a worker needs to execute one run.
-
-    ``manifest`` holds the manifest fields known before the run (parameters, inputs, codebook, package,
-    environment, run key); the run adds times, status and records. ``kernel_env`` are environment variables
-    of the run's kernel (the survey cache folder). ``token`` is unique per submission. ``checks`` are what a
-    remote worker verifies before it runs (the notebook's source hash).
-    """
-
-    spec: RunSpec
-    out: Path
-    manifest: dict[str, Any] = field(default_factory=dict)
-    with_code: bool = False
-    timeout: float | None = None
-    threads: int | None = None
-    token: str = ""
-    kernel_env: tuple[tuple[str, str], ...] = ()
-    checks: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Outcome of one run: ``status`` is ``ok``, ``failed`` or ``interrupted``.
-
-    ``recorded`` says whether the failure was written beside the run's last good output (``failed.json``).
-    """
-
-    id: str
-    status: str
-    duration_s: float = 0.0
-    error: str | None = None
-    recorded: bool = False
 
 
 def final_manifest(task: RunTask, executed: Executed) -> dict[str, Any]:

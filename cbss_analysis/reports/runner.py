@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
 import time
 from multiprocessing.connection import Connection, wait
 from typing import Any
+
+WORKER_MODULES = ("papermill.engines", "papermill.execute", "papermill.iorw", "papermill.parameterize", "nbclient",
+                  "jupyter_client.blocking", "jupyter_client.manager")
+"""What a worker imports to execute a notebook (never nbconvert: the command renders the HTML)."""
 
 
 def _interrupt_once(signum: int, frame: Any) -> None:
@@ -40,8 +45,8 @@ def skip_iri_grammar() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
-def serve(tasks: Connection, results: Connection, jobs: int, warm: bool, serving: bool, idle_exit: float | None,
-          close_fds: tuple[int, ...], fail_fast: bool = False) -> int:
+def serve(tasks: Connection, results: Connection, jobs: int, kernels: tuple[str, ...] | None, serving: bool,
+          idle_exit: float | None, close_fds: tuple[int, ...], fail_fast: bool = False) -> int:
     """Run tasks until told to stop; return the exit code."""
     from cbss_analysis.reports.pool import Pool
 
@@ -49,7 +54,7 @@ def serve(tasks: Connection, results: Connection, jobs: int, warm: bool, serving
         with contextlib.suppress(OSError):
             results.send(message)
 
-    pool = Pool(jobs, warm, lambda executed: send(("result", executed)), close_fds=close_fds, serving=serving,
+    pool = Pool(jobs, kernels, lambda executed: send(("result", executed)), close_fds=close_fds, serving=serving,
                 fail_fast=fail_fast, on_cancel=lambda dropped: send(("cancelled", [task.token for task in dropped])))
     last_work = time.monotonic()
     try:
@@ -94,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh-kernels", action="store_true", help="start every kernel from scratch")
     parser.add_argument("--fail-fast", action="store_true", help="start nothing after a failed run")
     parser.add_argument("--serving", action="store_true", help="keep a spare kernel per slot while idle")
+    parser.add_argument("--expect", type=int, default=0, help="how many runs the command will send (0: unknown)")
     parser.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without work")
     args = parser.parse_args(argv)
     tasks = Connection(args.tasks_fd, writable=False)
@@ -103,15 +109,21 @@ def main(argv: list[str] | None = None) -> int:
         from cbss_analysis.reports.kernels import preload, warm_kernels_problem
 
         problem = "--fresh-kernels" if args.fresh_kernels else warm_kernels_problem()
-        loaded: list[str] = []
-        if problem is None:
+        modules = tuple(m for m in args.preload.split(",") if m)
+        kernels: tuple[str, ...] | None = None
+        if problem is None and args.expect and args.expect <= args.jobs and not args.serving:
+            kernels = ("cbss_analysis.notebook", *modules)  # every run is a first run: each kernel loads in parallel
+        elif problem is None:
             try:
-                loaded = preload([m for m in args.preload.split(",") if m])
+                preload(modules)
+                for name in WORKER_MODULES:  # once here rather than in every worker
+                    importlib.import_module(name)
+                kernels = ()
             except Exception as exc:
                 problem = f"preload failed: {type(exc).__name__}: {exc}"
-
-        results.send(("ready", {"pid": os.getpid(), "warm": problem is None, "why_not_warm": problem, "preloaded": loaded}))
-        return serve(tasks, results, max(1, args.jobs), problem is None, args.serving, args.idle_exit,
+        results.send(("ready", {"pid": os.getpid(), "warm": kernels is not None, "why_not_warm": problem,
+                                "preloaded": kernels == ()}))
+        return serve(tasks, results, max(1, args.jobs), kernels, args.serving, args.idle_exit,
                      (args.tasks_fd, args.results_fd), args.fail_fast)
     except KeyboardInterrupt:
         return 130
@@ -122,4 +134,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(status)  # the workers are gone; skip unloading hundreds of modules
