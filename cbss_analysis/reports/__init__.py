@@ -230,7 +230,8 @@ def _executor(options: ReportOptions, workers: int, threads: int, preload: list[
     if options.executor == "dask":
         from cbss_analysis.reports.dask_executor import DaskExecutor
 
-        return DaskExecutor(options.scheduler or "local", workers, threads, preload, options.warm_kernels)
+        remote = options.scheduler != "local"  # a remote node's cores are its workers': one BLAS thread per run
+        return DaskExecutor(options.scheduler or "local", workers, 1 if remote else threads, preload, options.warm_kernels)
     from cbss_analysis.reports.executors import LocalExecutor
 
     return LocalExecutor(workers, threads, preload, options.warm_kernels, options.fail_fast, expect)

@@ -257,25 +257,25 @@ def enter_run(kernel: WarmKernel, folder: Path, env: Mapping[str, str], timeout:
     RuntimeError
         The kernel died or did not answer within ``timeout`` seconds.
     """
+    from queue import Empty
+
     from jupyter_client.blocking import BlockingKernelClient
 
     client = BlockingKernelClient(connection_file=str(kernel.connection_file))
     client.load_connection_file()
-    client.start_channels(hb=False)
+    client.start_channels(iopub=False, stdin=False, hb=False, control=False)
     try:
         deadline = time.monotonic() + timeout
-        while True:
-            if not is_alive(kernel):
-                raise RuntimeError("the kernel died before its run started")
+        msg_id = client.execute(enter_code(folder, env), silent=True, store_history=False, allow_stdin=False)
+        while True:  # the request waits in ZeroMQ until the kernel has bound its socket
             try:
-                client.wait_for_ready(timeout=1.0)
-                break
-            except RuntimeError:
+                reply = client.get_shell_msg(timeout=0.5)
+            except Empty:
+                if not is_alive(kernel):
+                    raise RuntimeError("the kernel died before its run started") from None
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the kernel did not start within {timeout:g} s") from None
-        msg_id = client.execute(enter_code(folder, env), silent=True, store_history=False, allow_stdin=False)
-        while True:
-            reply = client.get_shell_msg(timeout=timeout)
+                continue
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 break
         if reply["content"].get("status") != "ok":
@@ -322,7 +322,43 @@ def stop(kernel: WarmKernel | None) -> None:
 
 def kernel_manager(kernel: WarmKernel) -> Any:
     """A jupyter_client kernel manager for a warm kernel, for papermill/nbclient (``km=``)."""
+    from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
+
+    class ReadyClient(AsyncKernelClient):
+        """A client that is ready as soon as the kernel has answered on shell and on IOPub.
+
+        jupyter_client then drains IOPub until 0.2 s pass in silence, on every run; here the ``idle`` status of
+        the ``kernel_info`` request itself shows that the subscription works (no output can be missed).
+        """
+
+        async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+            from queue import Empty
+
+            deadline = time.monotonic() + (timeout if timeout is not None else READY_TIMEOUT_S)
+            while True:
+                msg_id = self.kernel_info()
+                seen_reply = seen_idle = False
+                try:
+                    while not (seen_reply and seen_idle):
+                        if not seen_reply:
+                            reply = await self.shell_channel.get_msg(timeout=1)
+                            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                                seen_reply = True
+                                self._handle_kernel_info_reply(reply)
+                            continue
+                        status = await self.iopub_channel.get_msg(timeout=0.5)
+                        seen_idle = (status.get("parent_header", {}).get("msg_id") == msg_id
+                                     and status.get("msg_type") == "status"
+                                     and status["content"].get("execution_state") == "idle")
+                    return
+                except Empty:
+                    if not is_alive(kernel):
+                        raise RuntimeError("Kernel died before replying to kernel_info") from None
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("Kernel didn't respond in time") from None
+
+        wait_for_ready = _async_wait_for_ready
 
     class ForkedKernelManager(AsyncKernelManager):
         """Manages a kernel this process forked: alive while the child runs; interrupt and shutdown by signal."""
@@ -357,6 +393,10 @@ def kernel_manager(kernel: WarmKernel) -> Any:
             return None
 
         cleanup_resources = _async_cleanup_resources
+
+        def client(self, **kwargs: Any) -> AsyncKernelClient:
+            options = {**self.get_connection_info(session=True), "connection_file": self.connection_file, "parent": self}
+            return ReadyClient(**{**options, **kwargs})
 
     manager = ForkedKernelManager(connection_file=str(kernel.connection_file), transport="ipc", kernel_name=KERNEL_NAME)
     manager.load_connection_file()

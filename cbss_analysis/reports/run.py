@@ -31,8 +31,8 @@ __all__ = ["Executed", "RunResult", "RunStopped", "RunTask", "RunTimeout", "erro
 
 def final_manifest(task: RunTask, executed: Executed) -> dict[str, Any]:
     """The run's manifest from what was known before it and what its execution returned (not the sha256s)."""
-    manifest: dict[str, Any] = {**task.manifest, "started": executed.started, "finished": executed.finished,
-                                "duration_s": executed.duration_s}
+    manifest: dict[str, Any] = {**task.manifest, "duration_s": round(executed.duration_s, 3)}
+    manifest.update({key: value for key, value in (("started", executed.started), ("finished", executed.finished)) if value})
     if executed.status == "ok":
         manifest.update(status="ok", records=executed.records, files=output_names(task.spec),
                         synthetic=bool(manifest.get("synthetic")) or records_synthetic(executed.records))
