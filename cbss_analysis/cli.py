@@ -97,6 +97,15 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-fast", action="store_true", help="start no new run after the first failure")
     parser.add_argument("--timeout", metavar="SECONDS", type=float, default=None,
                         help="fail a run that takes longer than this (default: no limit)")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="where runs execute: worker processes on this machine (default) or a Dask cluster")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="with --executor dask: tcp://HOST:PORT, a scheduler .json file, or 'local' "
+                             "(a LocalCluster of --jobs workers on 127.0.0.1 that stops with the command)")
+    parser.add_argument("--no-survey-cache", action="store_true",
+                        help="do not keep decoded surveys in OUT/.survey-cache (respondent-level rows) between runs")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="start every kernel from scratch instead of warm (slower; for comparison)")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -106,7 +115,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     options = reports.ReportOptions(
         only=args.only, params=args.param, data=args.data, codebook=args.codebook,
         out=args.out if args.out is not None else paths.REPORTS_DIR, jobs=args.jobs, force=args.force,
-        with_code=args.with_code, fail_fast=args.fail_fast, timeout=args.timeout,
+        with_code=args.with_code, fail_fast=args.fail_fast, timeout=args.timeout, executor=args.executor,
+        scheduler=args.scheduler, survey_cache=not args.no_survey_cache, warm_kernels=not args.fresh_kernels,
     )
     summary = reports.run_plan(args.plan, options)
     for warning in summary.warnings:

@@ -21,6 +21,20 @@ from cbss_analysis.states import check_state, state_codes
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.survey import Survey
 
+KERNEL_MODULES: tuple[str, ...] = (
+    "numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot", "pyreadstat", "pyarrow", "yaml",
+    "IPython.display",
+    "cbss_analysis.notebook", "cbss_analysis.survey", "cbss_analysis.survey.cache", "cbss_analysis.records",
+    "cbss_analysis.overview", "cbss_analysis.tables", "cbss_analysis.published", "cbss_analysis.context",
+    "cbss_analysis.states", "cbss_analysis.strategy",
+)
+"""What every notebook's kernel imports: :func:`start` and the ``cbss.*`` names the notebooks use.
+
+The report pipeline's warm kernels (:mod:`cbss_analysis.reports.kernels`) start with these already imported,
+together with the package modules that the plan's notebooks import by name (``estimate``, ``models``, ``plots``,
+...). Importing them has no side effect beyond loading code; the inline figure backend is not among them.
+"""
+
 
 @dataclass(frozen=True)
 class NotebookParameters:

@@ -16,13 +16,15 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 import numpy as np
 import pandas as pd
 
 from cbss_analysis.errors import ReportError
+
+if TYPE_CHECKING:  # pragma: no cover - nbformat is imported only to read notebooks (it costs a kernel 0.3-2 s)
+    import nbformat
 
 MIMETYPE = "application/vnd.cbss.record+json"
 MAX_CHARS = 10_000
@@ -110,7 +112,11 @@ def read_records(notebook: str | Path | nbformat.NotebookNode) -> dict[str, Any]
         From the record outputs, in execution order (a later record of a name wins). A notebook
         without record outputs (e.g. outputs cleared) gives ``metadata["cbss"]["records"]`` if present.
     """
-    nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
+    if isinstance(notebook, (str, Path)):
+        import nbformat
+
+        notebook = nbformat.read(notebook, as_version=4)
+    nb = notebook
     records: dict[str, Any] = {}
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:

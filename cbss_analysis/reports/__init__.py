@@ -226,36 +226,64 @@ def run_plan(plan: Plan | Path | str | None = None, options: ReportOptions | Non
     return summary
 
 
+def _executor(options: ReportOptions, workers: int, threads: int, preload: list[str], expect: int) -> Any:
+    if options.executor == "dask":
+        from cbss_analysis.reports.dask_executor import DaskExecutor
+
+        remote = options.scheduler != "local"  # a remote node's cores are its workers': one BLAS thread per run
+        return DaskExecutor(options.scheduler or "local", workers, 1 if remote else threads, preload, options.warm_kernels)
+    from cbss_analysis.reports.executors import LocalExecutor
+
+    return LocalExecutor(workers, threads, preload, options.warm_kernels, options.fail_fast, expect)
+
+
 def _execute(
     plan: Plan, todo: list[RunSpec], keys: dict[str, str], inputs: Inputs, options: ReportOptions, summary: ReportSummary,
 ) -> bool:
-    import cbss_analysis.records  # noqa: F401 - imported once here rather than in every worker
-    from cbss_analysis.reports.html import prepare_exporter
-    from cbss_analysis.reports.pool import run_tasks
-    from cbss_analysis.reports.run import RunResult, RunTask, keep_failure
+    """Execute the stale runs (local pool or Dask) and write each as it finishes; True when stopped by Ctrl-C."""
+    import uuid
 
-    prepare_exporter(options.with_code)
+    from cbss_analysis.reports.runner import skip_iri_grammar
+
+    skip_iri_grammar()
+    from cbss_analysis.reports.html import prepare_exporter
+    from cbss_analysis.reports.kernels import notebook_modules
+    from cbss_analysis.reports.run import finish
+    from cbss_analysis.reports.tasks import RunTask
+
     workers = min(options.jobs or os.cpu_count() or 1, len(todo))
     threads = max(1, (os.cpu_count() or 1) // workers)
+    cache = options.survey_cache_folder
+    kernel_env = (("CBSS_SURVEY_CACHE", str(cache) if cache is not None else "off"),)
     tasks = [RunTask(run, options.out, _manifest_base(run, plan, inputs, keys[run.id]), options.with_code, options.timeout,
-                     threads) for run in todo]
+                     threads, uuid.uuid4().hex, kernel_env, (("notebook_sha256", inputs.notebook(run.path)),))
+             for run in todo]
+    by_token = {task.token: task for task in tasks}
+    preload = notebook_modules(dict.fromkeys(run.path for run in todo))
     bar = _progress(len(tasks), options.progress)
-
-    by_id = {task.spec.id: task for task in tasks}
-
-    def on_result(result: RunResult) -> None:
-        summary.actions[result.id] = {"ok": "ran"}.get(result.status, result.status)
-        if result.error:
-            summary.errors[result.id] = result.error
-        if result.status == "failed" and not result.recorded:
-            task = by_id[result.id]
-            keep_failure(task, None, {**task.manifest, "status": "failed", "error": result.error,
-                                      "duration_s": round(result.duration_s, 3)})
-        bar.update(1)
-        bar.set_postfix_str(f"{result.id} {result.status}")
-
+    interrupted = False
     try:
-        interrupted = run_tasks(tasks, workers, on_result, options.fail_fast)
+        with _executor(options, workers, threads, preload, len(tasks)) as executor:
+            try:
+                for task in tasks:
+                    executor.submit(task)
+                prepare_exporter(options.with_code)  # while the workers start
+                for executed in executor.results():
+                    if executed.status == "cancelled":
+                        continue
+                    result = finish(by_token[executed.token], executed)
+                    summary.actions[result.id] = {"ok": "ran"}.get(result.status, result.status)
+                    if result.error:
+                        summary.errors[result.id] = result.error
+                    bar.update(1)
+                    bar.set_postfix_str(f"{result.id} {result.status}")
+                    if options.fail_fast and result.status == "failed":
+                        executor.cancel_pending()
+            except KeyboardInterrupt:
+                interrupted = True
+                executor.interrupt()
+                for task in tasks:
+                    summary.actions.setdefault(task.spec.id, "interrupted")
     finally:
         bar.close()
     for run in todo:

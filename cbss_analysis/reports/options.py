@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cbss_analysis import paths
 from cbss_analysis.errors import ReportError
+
+EXECUTORS: tuple[str, ...] = ("local", "dask")
+SURVEY_CACHE_FOLDER = ".survey-cache"
+"""The survey cache of a report folder, ``<out>/.survey-cache`` (respondent-level rows: see ``survey/cache.py``)."""
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?[A-Za-z0-9_.\-\[\]:]+:[0-9]{1,5}$")
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,24 @@ class ReportOptions:
         Seconds a run may take (whole notebook); none by default.
     progress : bool, optional
         Show a progress bar; default only on a terminal.
+    executor : {"local", "dask"}
+        Where runs execute: the local pool of worker processes (default) or a Dask cluster.
+    scheduler : str, optional
+        With ``executor="dask"``: the scheduler's address (``tcp://host:8786``, ``tls://...``), a scheduler file
+        (``.json``, as ``dask scheduler --scheduler-file`` and dask-jobqueue write), or ``local`` for a
+        LocalCluster on 127.0.0.1 with ``jobs`` workers that stops with the command.
+    survey_cache : bool
+        Keep decoded surveys in ``<out>/.survey-cache`` for the next runs (default True; it holds
+        respondent-level rows, see :mod:`cbss_analysis.survey.cache`).
+    warm_kernels : bool
+        Start kernels ahead of time with the notebooks' modules imported (default True); False starts each
+        kernel from scratch as papermill does.
 
     Raises
     ------
     ReportError
-        ``jobs`` below 1, ``timeout`` not a finite positive number, ``data`` not a file.
+        ``jobs`` below 1, ``timeout`` not a finite positive number, ``data`` not a file, an unknown executor,
+        a scheduler without the Dask executor or a Dask executor without a scheduler.
     """
 
     only: tuple[str, ...] = ()
@@ -56,6 +75,10 @@ class ReportOptions:
     fail_fast: bool = False
     timeout: float | None = None
     progress: bool | None = None
+    executor: str = "local"
+    scheduler: str | None = None
+    survey_cache: bool = True
+    warm_kernels: bool = True
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -76,3 +99,33 @@ class ReportOptions:
             set_(self, "data", data)
         if self.codebook is not None and str(self.codebook).endswith((".yaml", ".yml")):
             set_(self, "codebook", str(Path(self.codebook).expanduser().resolve()))
+        self._check_executor()
+
+    def _check_executor(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ReportError(f"--executor {str(self.executor)[:40]!r}: expected one of {', '.join(EXECUTORS)}")
+        if self.executor == "local":
+            if self.scheduler is not None:
+                raise ReportError("--scheduler is for --executor dask; the local pool needs no scheduler")
+            return
+        if not self.scheduler:
+            raise ReportError("--executor dask needs --scheduler ADDRESS (tcp://host:8786, a scheduler .json file) "
+                              "or --scheduler local")
+        scheduler = str(self.scheduler).strip()
+        if scheduler == "local":
+            return
+        if scheduler.endswith(".json"):
+            path = Path(scheduler).expanduser().resolve()
+            if not path.is_file():
+                raise ReportError(f"--scheduler {path.name}: no such scheduler file")
+            object.__setattr__(self, "scheduler", str(path))
+            return
+        if not _ADDRESS.match(scheduler):
+            raise ReportError(f"--scheduler {scheduler[:60]!r}: expected tcp://HOST:PORT, tls://HOST:PORT, "
+                              "a scheduler .json file or local")
+        object.__setattr__(self, "scheduler", scheduler)
+
+    @property
+    def survey_cache_folder(self) -> Path | None:
+        """``<out>/.survey-cache``, or None when the cache is off."""
+        return self.out / SURVEY_CACHE_FOLDER if self.survey_cache else None

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from cbss_analysis import paths
@@ -79,13 +78,10 @@ def refresh(path: Path) -> None:
     import nbformat
 
     from cbss_analysis.records import store_records_in_metadata
-    from cbss_analysis.reports.run import execute_notebook
+    from cbss_analysis.reports.execute import execute_notebook
 
     source = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory(prefix="cbss-refresh-") as folder:
-        executed_path = Path(folder) / path.name
-        execute_notebook(RunSpec(path.stem, "refresh", path, {}), executed_path, timeout=None)
-        executed = nbformat.read(executed_path, as_version=4)
+    executed = execute_notebook(RunSpec(path.stem, "refresh", path, {}), None, None, {"CBSS_SURVEY_CACHE": "off"})
     normalise(executed, source)
     store_records_in_metadata(executed)
     text = nbformat.writes(executed)
@@ -114,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             refresh(path)
         except Exception as exc:
             failed += 1
-            from cbss_analysis.reports.run import error_text
+            from cbss_analysis.reports.execute import error_text
 
             print(f"failed: {path.name}: {error_text(exc, None)}", file=sys.stderr)
         else:

@@ -84,6 +84,30 @@ class Survey:
                 raise DataError(problems[0].message + more)
         else:
             frame = frame.copy(deep=False)
+        self._setup(frame, design, codebook, source, synthetic)
+
+    @classmethod
+    def from_decoded(
+        cls,
+        frame: pd.DataFrame,
+        design: Design,
+        codebook: Codebook | None = None,
+        source: Path | None = None,
+        synthetic: bool | None = None,
+    ) -> Survey:
+        """A survey from a frame that decoding already produced (the survey cache): codes are not decoded again.
+
+        Parameters are those of :class:`Survey`; ``frame`` must be the ``data`` of a survey built from the same
+        file and codebook. The design is checked as usual.
+        """
+        survey = cls.__new__(cls)
+        survey._setup(frame, design, codebook, source, synthetic)
+        return survey
+
+    def _setup(
+        self, frame: pd.DataFrame, design: Design, codebook: Codebook | None, source: Path | None, synthetic: bool | None,
+    ) -> None:
+        where = str(source) if source else "survey"
         self.data: pd.DataFrame = frame
         self.design: Design | ReplicateDesign = design
         self.codebook: Codebook | None = codebook

@@ -4,6 +4,10 @@ The file (SPSS, Stata, CSV, Parquet) is read by :mod:`~cbss_analysis.survey.read
 :mod:`~cbss_analysis.survey.decoding` (labelled categoricals, NA for missing codes, a ``state``
 column of ISO2 codes) and given the :class:`~cbss_analysis.survey.design.Design` that its codebook
 declares.
+
+With a survey cache (``cache=FOLDER`` or ``$CBSS_SURVEY_CACHE``, :mod:`~cbss_analysis.survey.cache`), the decoded
+frame is stored after the first load and read back, checked by its sha256, by every later load of the same file
+through the same codebook; the survey and every message are the same either way.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pandas as pd
 from cbss_analysis import paths
 from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import DataError
+from cbss_analysis.survey import cache as survey_cache
 from cbss_analysis.survey.codebook import Codebook, load_codebook
 from cbss_analysis.survey.core import Survey
 from cbss_analysis.survey.design import Design
@@ -51,6 +56,7 @@ def load_survey(
     codebook: str | Path | Codebook | None = None,
     keep_all_countries: bool = False,
     lonely_psu: str | None = None,
+    cache: str | Path | bool | None = None,
 ) -> Survey:
     """Load survey microdata through a codebook.
 
@@ -69,6 +75,10 @@ def load_survey(
     lonely_psu : str, optional
         Lonely-PSU rule (see :class:`Design`). Default: the codebook's ``design.lonely_psu``
         (``hbsc2018_oa`` declares ``"adjust"``), else ``"fail"``.
+    cache : str, Path or bool, optional
+        Folder of the survey cache (:mod:`~cbss_analysis.survey.cache`; it holds respondent-level rows);
+        False for none; default ``$CBSS_SURVEY_CACHE`` (unset: none). ``cbss-analysis report`` sets it to
+        ``<out>/.survey-cache``.
 
     Returns
     -------
@@ -84,14 +94,28 @@ def load_survey(
         codebook = default_codebook_for(path)
     if not isinstance(codebook, Codebook):
         codebook = load_codebook(codebook)
+    folder = survey_cache.cache_folder(cache)
+    key = survey_cache.survey_key(path, codebook.files, keep_all_countries) if folder is not None and path.is_file() else None
+    hit = survey_cache.read_entry(folder, key)
+    if hit is not None:
+        if hit.meta.get("left_out"):
+            _warn_left_out(path, *hit.meta["left_out"])
+        return Survey.from_decoded(hit.frame, design_from_codebook(codebook, lonely_psu), codebook, source=path.resolve(),
+                                   synthetic=bool(hit.meta.get("synthetic")))
     raw = read_raw(path, columns=list(codebook.variables))
+    left_out = None
     if codebook.state_variable and codebook.state_variable in raw.frame.columns and not keep_all_countries:
-        raw_frame = _member_rows(raw.frame, codebook.state_variable, path)
+        raw_frame, left_out = _member_rows(raw.frame, codebook.state_variable, path)
+        if left_out:
+            _warn_left_out(path, *left_out)
     else:
         raw_frame = raw.frame
     raw_frame = apply_design_fallback(raw_frame, codebook, path.name)
     synthetic = codebook.synthetic or raw.file_label.upper().startswith(SYNTHETIC_FILE_LABEL_PREFIX)
-    return Survey(raw_frame, design_from_codebook(codebook, lonely_psu), codebook, source=path.resolve(), synthetic=synthetic)
+    survey = Survey(raw_frame, design_from_codebook(codebook, lonely_psu), codebook, source=path.resolve(), synthetic=synthetic)
+    if key is not None:
+        survey_cache.write_entry(folder, key, survey.data, {"synthetic": synthetic, "left_out": left_out})
+    return survey
 
 
 FALLBACK_STRATUM_CODE = -1
@@ -153,22 +177,27 @@ def default_codebook_for(path: Path) -> str:
     return "hbsc2018_oa"
 
 
-def _member_rows(frame: pd.DataFrame, state_variable: str, path: Path) -> pd.DataFrame:
+def _member_rows(frame: pd.DataFrame, state_variable: str, path: Path) -> tuple[pd.DataFrame, tuple[int, int] | None]:
+    """The rows of member states, and (rows left out, countries they belong to) when there were others."""
     from cbss_analysis.states import iso2_from_countryno
 
     country = pd.to_numeric(frame[state_variable], errors="coerce")
     member = country.isin(list(iso2_from_countryno()))
     dropped = int((~member).sum())
     if dropped == 0:
-        return frame
+        return frame, None
     if not member.any():
         present = country.dropna()
         example = f" (codes such as {present.iloc[0]:g})" if len(present) else " (it has no numeric codes)"
         raise DataError(f"{path}: no rows of a CBSS member state in {snippet(state_variable)}{example}; "
                         "pass keep_all_countries=True to load them anyway")
-    others = country[~member].nunique()
+    others = int(country[~member].nunique())
+    return frame.loc[member].reset_index(drop=True), (dropped, others)
+
+
+def _warn_left_out(path: Path, dropped: int, others: int) -> None:
+    """Warn (attributed to the caller of :func:`load_survey`) that rows of non-member countries were left out."""
     warnings.warn(
         f"{path.name}: left out {dropped:,} rows of {others} non-CBSS countries; pass keep_all_countries=True to keep them",
         stacklevel=3,
     )
-    return frame.loc[member].reset_index(drop=True)
