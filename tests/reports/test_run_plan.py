@@ -141,7 +141,7 @@ def _sleepy_plan(folder: Path) -> Path:
     from nbformat.v4 import new_code_cell, new_notebook
 
     nb = new_notebook(cells=[new_code_cell("seconds = 0  # how long to sleep", metadata={"tags": ["parameters"]}),
-                             new_code_cell("import time\ntime.sleep(seconds)")])
+                             new_code_cell("import pathlib, time\npathlib.Path(f'running-{seconds}').touch()\ntime.sleep(seconds)")])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, folder / "sleep.ipynb")
     return write_plan(folder, "reports:\n  - notebook: sleep\n")
@@ -169,8 +169,8 @@ def test_timeout_and_ctrl_c_leave_the_last_good_output(tmp_path: Path) -> None:
 
     process = subprocess.Popen([sys.executable, "-c", runner, *common, "--param", "seconds=31"],
                                start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120  # Ctrl-C while the run is under way, not while the command still imports
-    while not list((out / "sleep").glob(".tmp-*")):
+    deadline = time.monotonic() + 120  # Ctrl-C while the notebook runs, not while the command still imports
+    while not (plan.parent / "running-31").exists():
         assert process.poll() is None and time.monotonic() < deadline, "the run never started"
         time.sleep(0.2)
     time.sleep(1)
