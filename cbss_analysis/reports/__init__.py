@@ -271,6 +271,11 @@ def _execute(
                 for executed in executor.results():
                     if executed.status == "cancelled":
                         continue
+                    if executed.status == "interrupted":  # the run server got Ctrl-C (maybe before this process did)
+                        interrupted = True
+                        summary.actions[executed.id] = "interrupted"
+                        bar.update(1)
+                        continue
                     result = finish(by_token[executed.token], executed)
                     summary.actions[result.id] = {"ok": "ran"}.get(result.status, result.status)
                     if result.error:

@@ -147,11 +147,13 @@ class RunServer:
         return f"the report run server {how} before the run finished"
 
     def _fail_all(self, error: str) -> None:
+        """Complete what the server left unfinished: interrupted if it stopped on Ctrl-C, else failed."""
         with self._lock:
             futures, self._futures = self._futures, {}
+        status = "interrupted" if self.process.poll() == 130 else "failed"
         for token, future in futures.items():
             if not future.done():
-                future.set_result(Executed(self._ids.get(token, "?"), token, "failed", error=error))
+                future.set_result(Executed(self._ids.get(token, "?"), token, status, error=error))
 
     def _read(self) -> None:
         while True:

@@ -45,6 +45,20 @@ HISTORY_ARGUMENT = "--HistoryManager.hist_file=:memory:"
 _STOP_WAIT_S = 2.0
 
 
+_RESET_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGALRM", "SIGHUP", "SIGCHLD", "SIGPIPE",
+                                                        "SIGUSR1", "SIGUSR2", "SIGQUIT") if hasattr(signal, name))
+_IGNORED_AT_START: frozenset[int] = frozenset()
+
+
+def note_inherited_signals() -> None:
+    """Remember which signals this process inherited as ignored (``nohup``, a shell's ``&``), before it sets any.
+
+    A kernel that jupyter_client starts inherits them through ``exec``; a forked kernel gets the same.
+    """
+    global _IGNORED_AT_START
+    _IGNORED_AT_START = frozenset(n for n in _RESET_SIGNALS if signal.getsignal(n) == signal.SIG_IGN)
+
+
 def warm_kernels_problem() -> str | None:
     """Why runs cannot use warm kernels on this machine (None when they can)."""
     if os.name != "posix" or not hasattr(os, "fork"):
@@ -204,10 +218,13 @@ def _kernel_main(connection_file: Path, parent: int, close_fds: tuple[int, ...],
                 os.close(descriptor)
         if hasattr(signal, "setitimer"):
             signal.setitimer(signal.ITIMER_REAL, 0)
-        for number in (signal.SIGTERM, signal.SIGALRM, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGUSR1,
-                       signal.SIGUSR2):
-            signal.signal(number, signal.SIG_IGN if number == signal.SIGPIPE else signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for number in _RESET_SIGNALS:  # as exec() leaves them: ignored stays ignored, handlers become defaults
+            if number == signal.SIGPIPE:
+                signal.signal(number, signal.SIG_IGN)  # Python ignores SIGPIPE at start
+            elif number == signal.SIGINT:
+                signal.signal(number, signal.SIG_IGN if number in _IGNORED_AT_START else signal.default_int_handler)
+            else:
+                signal.signal(number, signal.SIG_IGN if number in _IGNORED_AT_START else signal.SIG_DFL)
         if hasattr(signal, "pthread_sigmask"):
             signal.pthread_sigmask(signal.SIG_SETMASK, set())
         os.environ["JPY_PARENT_PID"] = str(parent)

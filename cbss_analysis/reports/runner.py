@@ -89,6 +89,9 @@ def serve(tasks: Connection, results: Connection, jobs: int, kernels: tuple[str,
 
 def main(argv: list[str] | None = None) -> int:
     """Command line of the run server (started by the pipeline, not by people)."""
+    from cbss_analysis.reports.kernels import note_inherited_signals
+
+    note_inherited_signals()
     signal.signal(signal.SIGINT, _interrupt_once)
     signal.signal(signal.SIGTERM, _interrupt_once)
     parser = argparse.ArgumentParser(prog="python -m cbss_analysis.reports.runner", description=__doc__.splitlines()[0])

@@ -101,7 +101,8 @@ def test_a_warm_kernel_sees_what_a_started_kernel_sees(tmp_path: Path) -> None:
     assert all(p["ppid"] != q["ppid"] for p in warm for q in warm if p is not q), "and one worker serves one run"
     for info in warm + started:
         info.pop("pid"), info.pop("ppid")
-    assert warm == started
+    differing = {key: (w[key], s[key]) for w, s in zip(warm, started) for key in w if w[key] != s.get(key)}
+    assert not differing, differing
     first = warm[0]
     assert first["cwd"] == str(folder) and first["names"][:2] == ["In", "Out"] and "label" in first["names"]
     assert first["argv"] == ["ipykernel_launcher.py", 4] and first["label"] == "l0"
