@@ -25,12 +25,14 @@ _LAZY_ATTRIBUTES = {
     "load_published": ("cbss_analysis.published", "load_published"),
     "member_states": ("cbss_analysis.states", "member_states"),
     "record": ("cbss_analysis.records", "record"),
+    "publish": ("cbss_analysis.publishing", "publish"),
 }
 _LAZY_MODULES = {
     name: f"cbss_analysis.{name}"
     for name in (
         "estimate", "models", "scales", "disclosure", "plots", "synthetic", "reports", "states", "strategy",
         "published", "survey", "paths", "errors", "context", "overview", "tables", "notebook", "records",
+        "summaries", "readable", "publishing",
     )
 } | {"codebook": "cbss_analysis.survey.codebook"}
 

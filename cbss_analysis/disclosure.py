@@ -17,6 +17,17 @@ from cbss_analysis.errors import EstimationError
 SUPPRESSED_COLUMNS: tuple[str, ...] = ("estimate", "se", "ci_low", "ci_high", "deff")
 
 
+def rule_text(min_n: int) -> str:
+    """The suppression rule that :func:`suppress` applies, in words, for captions, findings and exports.
+
+    >>> rule_text(30)
+    'estimates from fewer than 30 respondents are suppressed'
+    """
+    if int(min_n) <= 0:
+        return "no estimate is suppressed (min_n=0)"
+    return f"estimates from fewer than {int(min_n)} respondents are suppressed"
+
+
 def suppress(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
     """Blank the estimates of rows with fewer than ``min_n`` respondents.
 

@@ -30,7 +30,9 @@ RULE_KINDS: tuple[str, ...] = ("in", "at_least", "count_at_least", "mean_of")
 _TOP_KEYS = {"codebook", "title", "source", "synthetic", "include", "state_variable", "design", "variables", "indicators"}
 _DESIGN_KEYS = {"weight", "strata", "psu", "fpc", "nest", "lonely_psu"}
 _VARIABLE_KEYS = {"name", "label", "question", "type", "values", "missing", "source", "module", "reverse", "range", "asked_of"}
-_INDICATOR_KEYS = {"id", "label", "variables", "rule", "population", "priority_areas", "source"}
+_INDICATOR_KEYS = {"id", "label", "variables", "rule", "population", "priority_areas", "source", "better"}
+BETTER_DIRECTIONS: tuple[str, ...] = ("higher", "lower")
+"""Values of an indicator's ``better``: which direction of the indicator is better for children."""
 _F = Fields(CodebookError)
 
 
@@ -116,6 +118,9 @@ class Indicator:
     population: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     priority_areas: tuple[str, ...] = ()
     source: str = ""
+    better: str | None = None
+    """``"higher"`` or ``"lower"``: which direction is better for children; None where it is not clear
+    (a state profile then says "higher" or "lower", never "better" or "worse")."""
 
     @property
     def kind(self) -> str:
@@ -395,7 +400,14 @@ def _parse_indicator(raw: Any, where: str) -> Indicator:
         population=_code_filter(raw.get("population"), where, "population"),
         priority_areas=tuple(_F.plain_str(p, where, "priority_areas") for p in _F.as_list(raw.get("priority_areas"), where, "priority_areas")),
         source=_F.optional_str(raw, "source", where),
+        better=_better(raw.get("better"), where),
     )
+
+
+def _better(value: Any, where: str) -> str | None:
+    if value is None or value in BETTER_DIRECTIONS:
+        return value
+    raise CodebookError(f"{where}: 'better' must be one of {', '.join(BETTER_DIRECTIONS)} (or left out), got {value!r}")
 
 
 def rule_variables(indicator: Indicator) -> tuple[str, ...]:
