@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 
@@ -126,7 +125,7 @@ def publish(table: pd.DataFrame, name: str, *, title: str, labels: Mapping[str, 
     synthetic = bool(table.attrs.get("synthetic", False))
     min_n = table.attrs.get("min_n")
     suppressed = int(frame["suppressed"].fillna(False).astype(bool).sum()) if "suppressed" in frame.columns else 0
-    cells = int(len(frame)) if "suppressed" in frame.columns else 0
+    cells = len(frame) if "suppressed" in frame.columns else 0
     significance = table.attrs.get("significance") if "significant" in table.columns else None
     payload = {
         "name": name,

@@ -75,7 +75,7 @@ def _cell(value: Any, column: str, digits: int | None, missing: str) -> str:
         return "yes" if value else "no"
     if _is_number(value):
         if _YEAR.search(column):
-            return f"{int(round(float(value)))}"
+            return f"{round(float(value))}"
         return format_number(value, digits)
     return str(value)
 

@@ -41,7 +41,7 @@ MAX_CHARS = 10_000
 
 
 def record(name: str, value: Any, label: str | None = None, unit: str | None = None,
-           interval: tuple[float, float] | list[float] | None = None) -> None:
+           interval: tuple[float, float] | list[float] | None = None, level: float | None = None) -> None:
     """Record a headline figure of a notebook (a number, a string, or a small dict or list).
 
     Parameters
@@ -59,6 +59,8 @@ def record(name: str, value: Any, label: str | None = None, unit: str | None = N
         x100; ``pp``: percentage points; ``count``, ``score``, ``ratio``, ``year``, ``text``).
     interval : pair of numbers, optional
         The confidence interval ``(low, high)``, in the unit of the value.
+    level : float, optional
+        The interval's confidence level (0.95 for a 95% interval).
 
     Raises
     ------
@@ -76,7 +78,7 @@ def record(name: str, value: Any, label: str | None = None, unit: str | None = N
     if len(json.dumps(clean)) > MAX_CHARS:
         raise ReportError(f"record({name!r}): value is over {MAX_CHARS} characters as JSON; record a headline figure, "
                           "not a table")
-    payload: dict[str, Any] = {"name": name, "value": clean, **_details(name, label, unit, interval)}
+    payload: dict[str, Any] = {"name": name, "value": clean, **_details(name, label, unit, interval, level)}
     from IPython import get_ipython
     from IPython.display import publish_display_data
 
@@ -84,7 +86,7 @@ def record(name: str, value: Any, label: str | None = None, unit: str | None = N
         publish_display_data({MIMETYPE: payload})
 
 
-def _details(name: str, label: Any, unit: Any, interval: Any) -> dict[str, Any]:
+def _details(name: str, label: Any, unit: Any, interval: Any, level: Any = None) -> dict[str, Any]:
     """The checked optional parts of a record (only those given, so old records stay as they were)."""
     details: dict[str, Any] = {}
     if label is not None:
@@ -101,6 +103,10 @@ def _details(name: str, label: Any, unit: Any, interval: Any) -> dict[str, Any]:
                 or not all(b is None or (isinstance(b, (int, float)) and not isinstance(b, bool)) for b in bounds)):
             raise ReportError(f"record({name!r}): interval must be two numbers (low, high)")
         details["interval"] = bounds
+    if level is not None:
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+            raise ReportError(f"record({name!r}): level must be a confidence level between 0 and 1")
+        details["level"] = float(level)
     return details
 
 

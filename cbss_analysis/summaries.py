@@ -94,7 +94,7 @@ def record_estimate(name: str, table: pd.DataFrame, variable: str, *, label: str
         record(name, None, label=f"{text}: suppressed", unit=unit)
         return
     record(name, _number(row["estimate"], scale), label=text, unit=unit,
-           interval=(_number(row["ci_low"], scale), _number(row["ci_high"], scale)))
+           interval=(_number(row["ci_low"], scale), _number(row["ci_high"], scale)), level=table.attrs.get("level"))
 
 
 def record_comparison(name: str, marked: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
@@ -158,7 +158,7 @@ def record_comparison(name: str, marked: pd.DataFrame, *, labels: Mapping[str, s
     value = {
         "kind": "comparison", "rule": rule["text"], "family": rule["family"], "alpha": rule["alpha"],
         "method": rule["method"], "reference": reference, "unit": unit, "difference_unit": difference_unit,
-        "compared": int(len(marked)), "suppressed": suppressed, "states": list(by_state),
+        "compared": len(marked), "suppressed": suppressed, "states": list(by_state),
         "counts": counts, "by_state": by_state, "marked": cells[:MAX_MARKED], "marked_total": len(cells),
     }
     record(name, value, label=label or f"States against {reference}")

@@ -111,8 +111,8 @@ def format_value(value: Any, unit: str | None = None, digits: int | None = None,
     if is_missing(value):
         return DASH
     if unit == "year":
-        return f"{int(round(float(value)))}"
-    chosen = _DIGITS.get(unit or "", None) if digits is None else digits
+        return f"{round(float(value))}"
+    chosen = _DIGITS.get(unit or "") if digits is None else digits
     text = format_number(value, chosen)
     if signed and float(value) > 0 and text not in ("0", "0.0"):
         text = "+" + text
@@ -127,7 +127,7 @@ def format_interval(low: Any, high: Any, unit: str | None = None, digits: int | 
     """``12.0–16.6%`` (the unit once, after the upper bound); ``–`` when a bound is missing."""
     if is_missing(low) or is_missing(high):
         return DASH
-    chosen = _DIGITS.get(unit or "", None) if digits is None else digits
+    chosen = _DIGITS.get(unit or "") if digits is None else digits
     text = f"{format_number(low, chosen)}{DASH}{format_number(high, chosen)}"
     if unit == "percent":
         return f"{text}%"

@@ -38,6 +38,8 @@ class ReportOptions:
         Seconds a run may take (whole notebook); none by default.
     progress : bool, optional
         Show a progress bar; default only on a terminal.
+    pdf : bool
+        Also write each report as PDF (WeasyPrint).
 
     Raises
     ------
@@ -56,6 +58,7 @@ class ReportOptions:
     fail_fast: bool = False
     timeout: float | None = None
     progress: bool | None = None
+    pdf: bool = False
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

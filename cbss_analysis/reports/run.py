@@ -32,7 +32,6 @@ from cbss_analysis.common.files import sha256_of
 from cbss_analysis.common.text import first_line
 from cbss_analysis.reports.cache import KERNEL_NAME
 from cbss_analysis.reports.files import kernel_folder_prefix, move_into_place, output_names, run_dir, worker_folder
-from cbss_analysis.reports.html import export_html
 from cbss_analysis.reports.inject import install as install_literal_translator
 from cbss_analysis.reports.manifest import (
     FAILED_MANIFEST,
@@ -42,6 +41,7 @@ from cbss_analysis.reports.manifest import (
     take_records,
     write_json,
 )
+from cbss_analysis.reports.outputs import write_outputs
 from cbss_analysis.reports.plan import RunSpec
 
 STARTUP_ATTEMPTS = 3
@@ -74,6 +74,7 @@ class RunTask:
     with_code: bool = False
     timeout: float | None = None
     threads: int | None = None
+    pdf: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,8 +222,8 @@ def execute_run(task: RunTask) -> RunResult:
             status="ok", finished=_iso(finished), duration_s=round((finished - started).total_seconds(), 3),
             records=records, synthetic=bool(manifest.get("synthetic")) or records_synthetic(records), files=names,
         )
-        (tmp / names["html"]).write_text(export_html(nb, manifest, task.with_code), encoding="utf-8")
-        manifest["file_sha256"] = {names[kind]: sha256_of(tmp / names[kind]) for kind in ("notebook", "html")}
+        written = write_outputs(nb, manifest, tmp, task)  # notebook, HTML, PDF, CSV, XLSX: reports.outputs
+        manifest["file_sha256"] = {name: sha256_of(tmp / name) for name in written}
         write_json(tmp / MANIFEST, manifest)
         move_into_place(tmp, run_dir(task.out, spec))
         return RunResult(spec.id, "ok", manifest["duration_s"])

@@ -47,7 +47,7 @@ def test_full_plan_renders_every_run(rendered) -> None:
     assert nb["metadata"]["cbss"]["records"] == manifest["records"]
     data = manifest["inputs"][0]
     assert data["role"] == "data" and data["sha256"] == sha256_of(FIXTURES / "table.csv")
-    assert [Path(i["path"]).name for i in manifest["inputs"][1:]] == ["codebook.yaml", "cbss_online_risk.yaml",
+    assert [Path(i["name"]).name for i in manifest["inputs"][1:]] == ["codebook.yaml", "cbss_online_risk.yaml",
                                                                      "hbsc2018_oa.yaml"]
     assert manifest["synthetic"] is True and manifest["environment"]["packages"]["papermill"]
     for run in ("01_summary/default", "02_profile/DK", "02_profile/NO"):
