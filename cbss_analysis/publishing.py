@@ -84,7 +84,7 @@ def tidy(table: pd.DataFrame, labels: Mapping[str, str] | None = None) -> tuple[
 
 
 def publish(table: pd.DataFrame, name: str, *, title: str, labels: Mapping[str, str] | None = None,
-            source: str | None = None, notes: str | None = None) -> None:
+            source: str | None = None, notes: str | None = None, synthetic: bool | None = None) -> None:
     """Mark a table for export: the report writes it as ``<report>-<name>.csv`` and a sheet of the workbook.
 
     Parameters
@@ -102,6 +102,9 @@ def publish(table: pd.DataFrame, name: str, *, title: str, labels: Mapping[str, 
         Where the numbers come from (default ``table.attrs["source"]``, else the survey).
     notes : str, optional
         One more sentence for the reader of the file.
+    synthetic : bool, optional
+        Whether the numbers come from synthetic data (default ``table.attrs["synthetic"]``; pass
+        ``survey.synthetic`` for tables that do not carry it).
 
     Raises
     ------
@@ -122,7 +125,7 @@ def publish(table: pd.DataFrame, name: str, *, title: str, labels: Mapping[str, 
         raise ReportError(f"publish({name!r}): the table has design columns ({', '.join(sorted(_RESPONDENT_COLUMNS))}); "
                           "publish aggregates, never respondent rows")
     frame, unit = tidy(table, labels)
-    synthetic = bool(table.attrs.get("synthetic", False))
+    synthetic = bool(table.attrs.get("synthetic", False) if synthetic is None else synthetic)
     min_n = table.attrs.get("min_n")
     suppressed = int(frame["suppressed"].fillna(False).astype(bool).sum()) if "suppressed" in frame.columns else 0
     cells = len(frame) if "suppressed" in frame.columns else 0

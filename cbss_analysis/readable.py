@@ -46,7 +46,8 @@ _WHOLE = re.compile(r"(^n$|^n_|_n$|population|year|^psus$|^strata$|count|respond
 _YEAR = re.compile(r"year|barnahus")
 _LABELLED = ("variable", "indicator", "term", "indicator_id")
 _KIND = {True: "num", False: "txt"}
-_ALIGN = {True: "text-align: right", False: "text-align: left"}
+_ALIGN = {True: "text-align: right; white-space: nowrap", False: "text-align: left"}
+_NUMERIC = re.compile(r"(?:[<>] )?[+\-\u2212]?[\d,]+(?:\.\d+)?(?: ?%| pp)?(?: \([\d.,]+\u2013[\d.,]+(?: ?%| pp)?\))?|suppressed")
 """Inline, so that JupyterLab (whose stylesheet right-aligns every cell) shows text left-aligned too."""
 _CAPTION = "caption-side: top; text-align: left; font-style: italic; padding: 0.3em 0"
 
@@ -139,7 +140,7 @@ def readable_frame(frame: pd.DataFrame, labels: Mapping[str, str] | None = None,
 
 def _numeric_column(values: list[str]) -> bool:
     cells = [v for v in values if v not in (DASH, "")]
-    return bool(cells) and all(re.fullmatch(r"[+\-\u2212]?[\d,]+(\.\d+)?( ?%| pp)?", v) for v in cells)
+    return bool(cells) and all(_NUMERIC.fullmatch(v) for v in cells)
 
 
 def html_table(frame: pd.DataFrame, caption: str, labels: Mapping[str, str] | None = None,

@@ -52,6 +52,11 @@ class Rule:
         return f"Holm-adjusted p < {self.alpha:g} across the {family} {noun} shown"
 
 
+    def general(self) -> str:
+        """The rule without a family size: 'Holm-adjusted p < 0.05 across the differences shown'."""
+        return f"Holm-adjusted p < {self.alpha:g} across the differences shown"
+
+
 RULE = Rule()
 """The rule every figure, table, caption and finding of the package uses."""
 

@@ -21,6 +21,7 @@ from cbss_analysis.common.numbers import format_interval, format_value
 
 MAX_SENTENCES = 6
 MAX_LISTED = 3
+MAX_LISTED_CELLS = 2
 
 
 def _is_comparison(details: Mapping[str, Any]) -> bool:
@@ -56,7 +57,7 @@ def _cell_text(cell: Mapping[str, Any], unit: str | None, with_state: bool) -> s
 
 
 def _listed(cells: Sequence[Mapping[str, Any]], unit: str | None, with_state: bool) -> str:
-    shown = [_cell_text(c, unit, with_state) for c in cells[:MAX_LISTED]]
+    shown = [_cell_text(c, unit, with_state) for c in cells[:MAX_LISTED_CELLS]]
     more = len(cells) - len(shown)
     return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
@@ -93,17 +94,17 @@ def comparison_sentences(value: Mapping[str, Any]) -> list[str]:
         return [f"No state differs from {reference} on any of the {family} differences compared ({rule})."]
     first = f"{total} of the {family} state differences from {reference} are marked ({rule})."
     by_state = value.get("by_state", {})
-    judged = counts.get("better", 0) + counts.get("worse", 0) > 0
-    keys = ("worse", "better") if judged else ("higher", "lower")
-    wording = {"worse": "worse than the average", "better": "better than the average",
-               "higher": "above the average", "lower": "below the average"}
     parts = []
-    for key in keys:
+    for key, words in (("higher", "above the average"), ("lower", "below")):
         ranked = sorted(((n[key], s) for s, n in by_state.items() if n.get(key)), key=lambda item: (-item[0], item[1]))
         if ranked:
-            listed = [f"{s} ({n} {'indicator' if n == 1 else 'indicators'})" for n, s in ranked[:MAX_LISTED]]
-            parts.append(f"{wording[key]} most often: {_names(listed)}")
-    second = ("Marked " + "; ".join(parts) + ".") if parts else ""
+            listed = [f"{s} ({n})" for n, s in ranked[:MAX_LISTED]]
+            parts.append(f"{words} {_names(listed)}")
+    second = ("Marked most often " + "; ".join(parts) + " (number of indicators).") if parts else ""
+    judged = counts.get("better", 0) + counts.get("worse", 0)
+    if judged:
+        second += (f" Of the marked differences on indicators whose better direction the codebook gives, "
+                   f"{counts.get('worse', 0)} are worse and {counts.get('better', 0)} better than the average.")
     return [first, second] if second else [first]
 
 
@@ -120,7 +121,8 @@ def suppression_sentence(tables: Sequence[Mapping[str, Any]]) -> str:
         return f"No estimate of the {cells:,} in this report's tables is suppressed{rule}."
     if suppressed == cells:
         return f"Every one of the {cells:,} estimates in this report's tables is suppressed{rule}."
-    return f"{suppressed:,} of the {cells:,} estimates in this report's tables are suppressed{rule}."
+    verb = "is" if suppressed == 1 else "are"
+    return f"{suppressed:,} of the {cells:,} estimates in this report's tables {verb} suppressed{rule}."
 
 
 def key_findings(records: Mapping[str, Mapping[str, Any]], tables: Sequence[Mapping[str, Any]] = ()) -> list[str]:
@@ -159,3 +161,12 @@ def suppression_share(tables: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
     """(suppressed cells, cells) over the published estimate tables."""
     counted = [t for t in tables if int(t.get("cells") or 0) > 0]
     return (sum(int(t.get("suppressed_cells") or 0) for t in counted), sum(int(t["cells"]) for t in counted))
+
+
+def lead_finding(records: Mapping[str, Mapping[str, Any]], tables: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The one sentence the index shows for a run: the first on its comparisons, else its first finding."""
+    for details in records.values():
+        if _is_comparison(details):
+            return comparison_sentences(details["value"])[0]
+    findings = key_findings(records, tables)
+    return findings[0] if findings else ""

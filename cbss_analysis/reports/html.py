@@ -268,6 +268,7 @@ def prepare_exporter(with_code: bool) -> None:
 
 _HIDDEN_MIMETYPES = {RECORD_MIMETYPE, TABLE_MIMETYPE}
 _FIRST_HEADING = re.compile(r"\A\s*#\s[^\n]*\n?")
+_QUESTION_PARAGRAPH = re.compile(r"\*\*Question\.\*\*.*?(?:\n\s*\n|\Z)", re.DOTALL)
 
 
 def _for_readers(nb: NotebookNode) -> NotebookNode:
@@ -280,6 +281,7 @@ def _for_readers(nb: NotebookNode) -> NotebookNode:
         if cell.cell_type == "markdown" and NOTEBOOK_ONLY_TAG not in cell.metadata.get("tags", []):
             if _FIRST_HEADING.match(cell.source):
                 cell.source = _FIRST_HEADING.sub("", cell.source, count=1)
+            cell.source = _QUESTION_PARAGRAPH.sub("", cell.source, count=1)  # the page's header asks it
             break
     return nb
 

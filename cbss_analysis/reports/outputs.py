@@ -24,7 +24,7 @@ from cbss_analysis.records import read_record_details, read_tables
 from cbss_analysis.reports.changes import run_changes
 from cbss_analysis.reports.exports import write_exports
 from cbss_analysis.reports.files import run_dir
-from cbss_analysis.reports.findings import key_findings, suppression_share
+from cbss_analysis.reports.findings import key_findings, lead_finding, suppression_share
 from cbss_analysis.reports.html import export_html
 from cbss_analysis.reports.manifest import MANIFEST, read_json
 from cbss_analysis.reports.redact import scrub_notebook
@@ -76,6 +76,7 @@ def write_outputs(nb: nbformat.NotebookNode, manifest: dict[str, Any], folder: P
     manifest["suppression"] = {"cells": cells, "suppressed": hidden, "rule": "; ".join(rules) or None}
     manifest["record_details"] = details
     manifest["findings"] = key_findings(details, tables)
+    manifest["lead"] = lead_finding(details, tables)
     previous = read_json(run_dir(task.out, task.spec) / MANIFEST)
     manifest["changes"] = run_changes(previous, manifest)
     if exported:

@@ -18,12 +18,20 @@ from typing import Any
 from cbss_analysis.errors import ReportError
 
 
-def _offline_fetcher(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    if url.startswith("data:"):
+def _offline_fetcher() -> Any:
+    """A WeasyPrint URL fetcher that reads ``data:`` URLs only (figures) and refuses every other address."""
+    try:
+        from weasyprint.urls import URLFetcher
+    except ImportError:  # WeasyPrint before 66: fetchers are functions
         from weasyprint.urls import default_url_fetcher
 
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"not fetched (reports are offline): {url[:60]}")
+        def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+            if url.startswith("data:"):
+                return default_url_fetcher(url, *args, **kwargs)
+            raise ValueError(f"not fetched (reports are offline): {url[:60]}")
+
+        return fetch
+    return URLFetcher(allowed_protocols={"data"})
 
 
 def available() -> bool:
@@ -52,5 +60,5 @@ def write_pdf(document: str, path: Path) -> Path:
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    weasyprint.HTML(string=document, url_fetcher=_offline_fetcher, base_url=None).write_pdf(path)
+    weasyprint.HTML(string=document, url_fetcher=_offline_fetcher(), base_url=None).write_pdf(path)
     return path

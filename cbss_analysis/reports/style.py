@@ -9,6 +9,7 @@ cells, every page is numbered and, for synthetic data, carries the banner.
 from __future__ import annotations
 
 SCREEN_CSS = """
+body.jp-Notebook > main { max-width: 1150px; margin: 0 auto; }
 .cbss-page { font-family: var(--jp-ui-font-family, system-ui, sans-serif); max-width: 1100px; margin: 0 auto;
   padding: 0 1em; color: #1a1a1a; }
 .cbss-page a, .cbss-index a, .jp-RenderedHTMLCommon a { color: #0645ad; text-decoration: underline; }
