@@ -76,19 +76,19 @@ def format_record(name: str, value: Any) -> str:
 
 
 def headline_figures(manifest: Mapping[str, Any], limit: int = MAX_RECORDS) -> list[str]:
-    """The run's headline figures in words: labelled ones in their unit, then bare ones as ``name: value``."""
+    """The run's headline figures in words, in their unit; bare ones (``name: value``) only when none has a label."""
     details = manifest.get("record_details") or {}
     records = manifest.get("records") or {}
-    lines = []
+    labelled, bare = [], []
     for name, value in records.items() if isinstance(records, Mapping) else ():
         info = details.get(name) or {}
         if isinstance(info.get("value"), Mapping) and info["value"].get("kind") == "comparison":
             continue
         if info.get("label"):
-            lines.append(f"{info['label']}: {figure_text(info)}")
+            labelled.append(f"{info['label']}: {figure_text(info)}")
         else:
-            lines.append(format_record(str(name), value))
-    return lines[:limit]
+            bare.append(format_record(str(name), value))
+    return (labelled or bare)[:limit]
 
 
 def _link(out: Path, folder: Path, name: str | None, text: str) -> str:

@@ -49,6 +49,9 @@ PRINT_CSS = """
   @bottom-left { content: string(report-title); font-size: 8pt; color: #444; } }
 @media print {
   html, body { background: #fff !important; }
+  body.jp-Notebook, body.jp-Notebook > main, .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea-child,
+  .jp-OutputArea-output, .jp-RenderedHTMLCommon { padding-left: 0 !important; padding-right: 0 !important;
+    margin-left: 0 !important; margin-right: 0 !important; box-sizing: border-box; }
   body { font-size: 10pt; }
   .cbss-title h1 { string-set: report-title content(); }
   .jp-Notebook, .jp-Cell, .jp-OutputArea, .jp-OutputArea-output, .jp-RenderedHTMLCommon, .cbss-table-wrap,
@@ -59,7 +62,7 @@ PRINT_CSS = """
   table.cbss-table, .jp-RenderedHTMLCommon table { width: 100% !important; max-width: 100% !important;
     table-layout: auto; font-size: 8pt; }
   table.cbss-table th, table.cbss-table td, .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {
-    overflow-wrap: anywhere; word-break: normal; white-space: normal !important; padding: 2px 4px; }
+    overflow-wrap: break-word; word-break: normal; white-space: normal !important; padding: 2px 4px; }
   thead { display: table-header-group; } tr { break-inside: avoid; page-break-inside: avoid; }
   table.cbss-wide { font-size: 6.5pt; }
   .cbss-nav, .cbss-toc { display: none; }
