@@ -45,6 +45,10 @@ COLUMN_TITLES: dict[str, str] = {
 _WHOLE = re.compile(r"(^n$|^n_|_n$|population|year|^psus$|^strata$|count|respondents|^indicators$|^items$)")
 _YEAR = re.compile(r"year|barnahus")
 _LABELLED = ("variable", "indicator", "term", "indicator_id")
+WIDE_COLUMNS = 9
+"""From this many columns a table is printed smaller, its cells broken anywhere if need be."""
+LANDSCAPE_COLUMNS = 14
+"""From this many columns a table is printed on a landscape page."""
 _KIND = {True: "num", False: "txt"}
 _ALIGN = {True: "text-align: right; white-space: nowrap", False: "text-align: left"}
 _NUMERIC = re.compile(r"(?:[<>] )?[+\-\u2212]?[\d,]+(?:\.\d+)?(?: ?%| pp)?(?: \([\d.,]+\u2013[\d.,]+(?: ?%| pp)?\))?|suppressed")
@@ -164,7 +168,10 @@ def html_table(frame: pd.DataFrame, caption: str, labels: Mapping[str, str] | No
             cells.append(f'<{tag}{scope} class="{_KIND[numeric[column]]}" style="{_ALIGN[numeric[column]]}">'
                          f"{html.escape(value)}</{tag}>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="cbss-table-wrap"><table class="cbss-table"><caption style="{_CAPTION}">'
+    width = len(shown.columns)
+    wide = " cbss-wide" if width >= WIDE_COLUMNS else ""
+    landscape = " cbss-landscape" if width >= LANDSCAPE_COLUMNS else ""
+    return (f'<div class="cbss-table-wrap{landscape}"><table class="cbss-table{wide}"><caption style="{_CAPTION}">'
             f"{html.escape(caption)}</caption>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 

@@ -44,6 +44,7 @@ a[data-external]::after { content: " <" attr(data-external) ">"; font-size: 0.85
 """
 
 PRINT_CSS = """
+@page landscape { size: A4 landscape; }
 @page { size: A4; margin: 16mm 12mm 16mm 12mm;
   @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; color: #444; }
   @bottom-left { content: string(report-title); font-size: 8pt; color: #444; } }
@@ -65,6 +66,8 @@ PRINT_CSS = """
     overflow-wrap: break-word; word-break: normal; white-space: normal !important; padding: 2px 4px; }
   thead { display: table-header-group; } tr { break-inside: avoid; page-break-inside: avoid; }
   table.cbss-wide { font-size: 6.5pt; }
+  table.cbss-wide th, table.cbss-wide td { overflow-wrap: anywhere; }
+  .cbss-landscape { page: landscape; }
   .cbss-nav, .cbss-toc { display: none; }
   .cbss-provenance { break-inside: avoid; }
   details.cbss-provenance > *:not(summary) { display: block; }

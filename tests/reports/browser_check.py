@@ -33,19 +33,21 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 A4_CONTENT_PX = 718
+A4_LANDSCAPE_CONTENT_PX = 1032
 """A4 (210 mm) less 2 x 12 mm margins, at 96 px per inch: the width a printed table must fit."""
 PLACEHOLDER_ALT = "Figure without a caption"
 
-_TABLES_CUT = """(width) => Array.from(document.querySelectorAll('table')).map((t, i) => {
+_TABLES_CUT = """([portrait, landscape]) => Array.from(document.querySelectorAll('table')).map((t, i) => {
   const box = t.getBoundingClientRect();
+  const width = t.closest('.cbss-landscape') ? landscape : portrait;
   let clipped = false;
   for (let e = t.parentElement; e && e !== document.body; e = e.parentElement) {
     const style = getComputedStyle(e);
     if (['hidden', 'auto', 'scroll', 'clip'].includes(style.overflowX) && e.scrollWidth > e.clientWidth + 1) clipped = true;
   }
   const caption = t.caption ? t.caption.textContent.slice(0, 60) : (t.rows[0] ? t.rows[0].textContent.slice(0, 60) : '');
-  return {i, right: box.right, width: box.width, scroll: t.scrollWidth, client: t.clientWidth, clipped, caption};
-}).filter(t => t.right > width + 1 || t.scroll > t.client + 1 || t.clipped)"""
+  return {i, right: box.right, limit: width, scroll: t.scrollWidth, client: t.clientWidth, clipped, caption};
+}).filter(t => t.right > t.limit + 1 || t.scroll > t.client + 1 || t.clipped)"""
 
 
 def report_pages(out: Path) -> list[Path]:
@@ -113,9 +115,9 @@ def check(out: Path) -> list[str]:
                     problems.append(f"{name}: a figure without alt text")
             page.emulate_media(media="print")
             page.set_viewport_size({"width": A4_CONTENT_PX, "height": 1000})
-            for table in page.evaluate(_TABLES_CUT, A4_CONTENT_PX):
+            for table in page.evaluate(_TABLES_CUT, [A4_CONTENT_PX, A4_LANDSCAPE_CONTENT_PX]):
                 problems.append(f"{name}: printed table {table['i']} ({table['caption']!r}) is cut: right edge "
-                                f"{table['right']:.0f}px of {A4_CONTENT_PX}px, content {table['scroll']}px in {table['client']}px")
+                                f"{table['right']:.0f}px of {table['limit']}px, content {table['scroll']}px in {table['client']}px")
             if path.name != "index.html":
                 pdf = page.pdf(format="A4", margin={"top": "16mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
                                print_background=True)
