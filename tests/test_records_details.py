@@ -9,7 +9,14 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 import cbss_analysis as cbss
 from cbss_analysis.errors import ReportError
-from cbss_analysis.records import MIMETYPE, TABLE_MIMETYPE, read_record_details, read_records, read_tables, store_records_in_metadata
+from cbss_analysis.records import (
+    MIMETYPE,
+    TABLE_MIMETYPE,
+    read_record_details,
+    read_records,
+    read_tables,
+    store_records_in_metadata,
+)
 from cbss_analysis.summaries import record_comparison, record_estimate
 
 

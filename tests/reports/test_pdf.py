@@ -15,9 +15,8 @@ pytestmark = pytest.mark.skipif(not pdf.available(), reason="WeasyPrint or Pango
 
 
 def _wide_notebook():
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-
     import pandas as pd
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
     from cbss_analysis import readable
 

@@ -38,8 +38,9 @@ cbss.record("share", 28.15, label="Share of something", unit="percent", interval
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from tests.conftest import REPORT_FIXTURES
     import shutil
+
+    from tests.conftest import REPORT_FIXTURES
 
     root = tmp_path_factory.mktemp("reviewer")
     folder = root / "plan"
