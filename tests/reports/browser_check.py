@@ -79,6 +79,20 @@ def _check_links(page, path: Path, problems: list[str], anchors: dict[Path, set[
                 problems.append(f"{path.name}: link {href!r} to a missing anchor")
 
 
+def _offline(name: str, problems: list[str]):
+    """A route handler that lets ``file:`` and ``data:`` requests through and records and aborts every other."""
+
+    def route(request_route, request=None) -> None:
+        url = request_route.request.url
+        if url.startswith(("file:", "data:")):
+            request_route.continue_()
+        else:
+            problems.append(f"{name}: request leaving the file: {url[:100]}")
+            request_route.abort()
+
+    return route
+
+
 def check(out: Path) -> list[str]:
     """Every problem the browser finds in the reports under ``out``, one line each."""
     from playwright.sync_api import sync_playwright
@@ -89,8 +103,8 @@ def check(out: Path) -> list[str]:
         return [f"{out}/index.html: not found (run make reports first)"]
     anchors: dict[Path, set[str]] = {}
     with tempfile.TemporaryDirectory(prefix="cbss-browser-") as profile, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*FLAGS, f"--user-data-dir={profile}"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context = playwright.chromium.launch_persistent_context(  # a fresh user data folder, removed afterwards
+            profile, executable_path=CHROMIUM, args=FLAGS, viewport={"width": 1280, "height": 900})
         for path in pages:
             name = path.relative_to(out).as_posix()
             page = context.new_page()
@@ -98,15 +112,7 @@ def check(out: Path) -> list[str]:
             page.on("console", lambda message, errors=errors: errors.append(message.text) if message.type == "error" else None)
             page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
 
-            def route(request_route, name=name):
-                url = request_route.request.url
-                if url.startswith(("file:", "data:")):
-                    request_route.continue_()
-                else:
-                    problems.append(f"{name}: request leaving the file: {url[:100]}")
-                    request_route.abort()
-
-            page.route("**/*", route)
+            page.route("**/*", _offline(name, problems))
             page.goto(path.resolve().as_uri(), wait_until="load")
             problems.extend(f"{name}: console error: {e[:200]}" for e in errors)
             _check_links(page, path, problems, anchors)
@@ -124,7 +130,7 @@ def check(out: Path) -> list[str]:
                 if pdf.count(b"/Type /Page") + pdf.count(b"/Type/Page") < 1:
                     problems.append(f"{name}: Chromium printed no page")
             page.close()
-        browser.close()
+        context.close()
     problems.extend(f"machine path: {line}" for line in machine_paths(out))
     return problems
 
