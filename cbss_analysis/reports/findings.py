@@ -77,7 +77,11 @@ def comparison_sentences(value: Mapping[str, Any]) -> list[str]:
         if total == 0:
             return [f"{state} does not differ from {reference} on any of the {family} indicators compared ({rule})."]
         first = (f"{state} differs from {reference} on {total} of {family} indicators ({rule}): "
-                 f"higher on {counts.get('higher', 0)}, lower on {counts.get('lower', 0)}.")
+                 f"higher on {counts.get('higher', 0)}, lower on {counts.get('lower', 0)}")
+        if counts.get("better", 0) + counts.get("worse", 0):
+            first += (f"; of these, better than the average on {counts.get('better', 0)} and worse on "
+                      f"{counts.get('worse', 0)} of the indicators whose better direction the codebook gives")
+        first += "."
         better = [c for c in cells if c.get("judgement") == "better"]
         worse = [c for c in cells if c.get("judgement") == "worse"]
         neutral = [c for c in cells if not c.get("judgement")]

@@ -35,7 +35,7 @@ from cbss_analysis.reports.titles import notebook_heading, notebook_question, su
 INDEX = "index.html"
 MAX_RECORDS = 4
 _CSS = SCREEN_CSS + """
-body { margin: 0; color: #1a1a1a; }
+body { margin: 0; color: #1a1a1a; font-family: system-ui, sans-serif; }
 .cbss-index { font-family: system-ui, sans-serif; max-width: 1200px; margin: 0 auto; padding: 0 1.2em 2em 1.2em; }
 .cbss-index h1 { margin: 0.5em 0 0.2em 0; }
 .cbss-index table { border-collapse: collapse; width: 100%; font-size: 0.92em; margin: 0.3em 0 1.2em 0; }
@@ -113,7 +113,7 @@ def _row(out: Path, run: RunSpec, action: str) -> tuple[str, bool, list[str]]:
         status = '<span class="ok">ok</span>'
     else:
         status = '<span class="missing">not run yet</span>'
-    name = subject(run) or run.run
+    name = subject(run) or ("Report" if run.run == "default" else run.run)
     files = (good or {}).get("files", {})
     title_link = _link(out, folder, files.get("html"), name) if good else ""
     label = title_link or html.escape(name)

@@ -46,8 +46,8 @@ a[data-external]::after { content: " <" attr(data-external) ">"; font-size: 0.85
 PRINT_CSS = """
 @page landscape { size: A4 landscape; }
 @page { size: A4; margin: 16mm 12mm 16mm 12mm;
-  @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; color: #444; }
-  @bottom-left { content: string(report-title); font-size: 8pt; color: #444; } }
+  @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; color: #444; font-family: sans-serif; }
+  @bottom-left { content: string(report-title); font-size: 8pt; color: #444; font-family: sans-serif; } }
 @media print {
   html, body { background: #fff !important; }
   body.jp-Notebook, body.jp-Notebook > main, .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea-child,

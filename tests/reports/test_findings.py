@@ -33,7 +33,9 @@ def test_a_state_profile_says_where_the_state_stands_in_words():
          "difference": -1.4, "p_adjusted": 0.01, "direction": "lower", "judgement": "better"},
     ]
     first, second = comparison_sentences(_profile(cells))
-    assert first == f"Estonia differs from the regional average on 2 of 29 indicators ({RULE}): higher on 1, lower on 1."
+    assert first == (f"Estonia differs from the regional average on 2 of 29 indicators ({RULE}): higher on 1, lower on 1; "
+                     "of these, better than the average on 1 and worse on 1 of the indicators whose better direction "
+                     "the codebook gives.")
     assert "worse than the average on Cyberbullied (16.8% against 12.9%)" in second
     assert "better on Problematic social media use (5.4% against 6.8%)" in second
     assert comparison_sentences(_profile([])) == [
