@@ -43,7 +43,7 @@ COLUMN_TITLES: dict[str, str] = {
 }
 """Column name -> title; other names are shown with underscores as spaces and a capital first letter."""
 _WHOLE = re.compile(r"(^n$|^n_|_n$|population|year|^psus$|^strata$|count|respondents|^indicators$|^items$)")
-_YEAR = re.compile(r"year|barnahus")
+_YEAR = re.compile(r"(^|_)year($|_)|barnahus")
 _LABELLED = ("variable", "indicator", "term", "indicator_id")
 WIDE_COLUMNS = 9
 """From this many columns a table is printed smaller, its cells broken anywhere if need be."""

@@ -12,7 +12,7 @@ percent    a share already in percent (0-100)                     ``28.2%``
 pp         a difference of two percentages, percentage points    ``+3.1 pp``
 count      a whole number of things (respondents, states, ...)    ``47,421``
 score      a mean score on a scale                                ``3.42``
-ratio      an odds ratio, alpha, design effect                    ``0.506``
+ratio      an odds ratio, alpha, design effect                    ``0.51``
 year       a calendar year                                        ``2014``
 text       words                                                  as given
 ========== ===================================================== ===========
@@ -29,7 +29,7 @@ DASH = "\u2013"
 UNITS: tuple[str, ...] = ("percent", "pp", "count", "score", "ratio", "year", "text")
 """The units a recorded figure may carry (``None``: a plain number)."""
 
-_DIGITS = {"percent": 1, "pp": 1, "count": 0, "score": 2, "ratio": 3, "year": 0}
+_DIGITS = {"percent": 1, "pp": 1, "count": 0, "score": 2, "ratio": 2, "year": 0}
 
 
 def is_missing(value: Any) -> bool:

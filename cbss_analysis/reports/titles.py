@@ -21,7 +21,8 @@ from cbss_analysis.states import state_names
 _HEADING = re.compile(r"^#\s+(?:\d+\.\s*)?(?P<title>.+?)\s*#*\s*$", re.MULTILINE)
 _QUESTION = re.compile(r"\*\*Question\.\*\*\s*(?P<text>.+?)(?:\n\s*\n|$)", re.DOTALL)
 NOTEBOOK_ONLY_TAG = "notebook-only"
-"""Cells with this tag are for people who run the notebook (how to change a parameter); reports leave them out."""
+"""Cells with this tag are for people who run the notebook (how to change a parameter, the survey object the
+first cell loads); reports leave them out, the notebooks keep them."""
 
 
 def _markdown_cells(source: Path | dict[str, Any]) -> list[str]:
