@@ -40,6 +40,8 @@ def _same(old: Any, new: Any) -> bool:
 
 
 def _shown(value: Any, unit: str | None) -> str:
+    if isinstance(value, dict) and value.get("kind") == "comparison":
+        return f"{value.get('marked_total', 0)} of {value.get('family', 0)} differences marked"
     if isinstance(value, (dict, list)):
         return "changed"
     return format_value(value, unit)
@@ -54,7 +56,7 @@ def run_changes(previous: Mapping[str, Any] | None, current: Mapping[str, Any]) 
         ``first_run`` (True when there was no good run before), ``previous_finished``,
         ``inputs`` (what changed, in words: "data file", "codebook", ...), ``figures`` (one per
         recorded figure whose value changed, appeared or went: ``name``, ``label``, ``old``,
-        ``new`` as text in the figure's unit).
+        ``new`` as text in the figure's unit; only labelled figures when the run labels any).
     """
     if not previous or previous.get("status") != "ok":
         return {"first_run": True, "inputs": [], "figures": []}
@@ -63,7 +65,10 @@ def run_changes(previous: Mapping[str, Any] | None, current: Mapping[str, Any]) 
     old_records = previous.get("record_details") or {k: {"value": v} for k, v in (previous.get("records") or {}).items()}
     new_records = current.get("record_details") or {k: {"value": v} for k, v in (current.get("records") or {}).items()}
     figures = []
+    labelled = {n for n, d in {**old_records, **new_records}.items() if d.get("label")}
     for name in dict.fromkeys([*new_records, *old_records]):
+        if labelled and name not in labelled:
+            continue  # a bare record is a code name; where the run labels its figures, only those are headlines
         old, new = old_records.get(name), new_records.get(name)
         if old is not None and new is not None and _same(old.get("value"), new.get("value")):
             continue

@@ -147,7 +147,8 @@ def _row(out: Path, run: RunSpec, action: str) -> tuple[str, bool, list[str]]:
     first = f'<th scope="row">{cells[0]}</th>'
     css = ' class="moved"' if moved else ""
     row = f"<tr{css}>{first}" + "".join(f"<td>{cell}</td>" for cell in cells[1:]) + "</tr>"
-    return row, synthetic, [f"{name}: {line}" for line in moved]
+    prefix = f"{name}: " if subject(run) else ""
+    return row, synthetic, [f"{prefix}{line}" for line in moved]
 
 
 def write_index(out: Path, runs: Iterable[RunSpec], actions: Mapping[str, str], title: str = "CBSS reports") -> Path:

@@ -71,9 +71,10 @@ def neighbours(runs: Sequence[RunSpec], run: RunSpec) -> dict[str, dict[str, str
     ``href`` is relative to the run's own folder (``../FI/06_state_profile-FI.html``).
     """
     same = [r for r in runs if r.notebook == run.notebook]
-    if len(same) < 2 or run not in same:
+    ids = [r.id for r in same]
+    if len(same) < 2 or run.id not in ids:  # by id: an overridden run (--param) is the same run
         return {}
-    index = same.index(run)
+    index = ids.index(run.id)
     found = {}
     for key, other in (("previous", same[index - 1] if index > 0 else None),
                        ("next", same[index + 1] if index + 1 < len(same) else None)):

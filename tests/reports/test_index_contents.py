@@ -39,6 +39,8 @@ def test_titles_questions_and_neighbours(tmp_path):
         "previous": {"label": "Denmark", "href": "../DK/06_state_profile-DK.html"},
         "next": {"label": "Finland", "href": "../FI/06_state_profile-FI.html"}}
     assert "previous" not in neighbours(runs, runs[0])
+    overridden = RunSpec("06_state_profile", "EE", path, {"state": "EE", "min_n": 50}, ("state",))
+    assert neighbours(runs, overridden) == neighbours(runs, runs[1]), "--param does not lose the links"
 
 
 def test_index_reads_like_a_table_of_contents_and_says_what_changed(tmp_path):
