@@ -111,7 +111,8 @@ def readable_frame(frame: pd.DataFrame, labels: Mapping[str, str] | None = None,
         Id -> label for cells of the ``variable``, ``indicator`` and ``term`` columns (and for
         column names that are ids, as in a table with an indicator per column).
     missing : mapping, optional
-        Column -> what a blank in it means ("no full ban"); other blanks read ``–``.
+        Column -> what a blank in it means ("no full ban"); other blanks read ``–``. A
+        ``suppressed`` column is not shown: the blanks of a suppressed row read "suppressed".
     columns : mapping, optional
         Column -> title, before :data:`COLUMN_TITLES`.
 
@@ -125,6 +126,10 @@ def readable_frame(frame: pd.DataFrame, labels: Mapping[str, str] | None = None,
     names = state_names()
     if "state" in data.columns and "state_name" in data.columns:
         data = data.drop(columns="state")
+    hidden = None
+    if "suppressed" in data.columns:  # no "Suppressed: no" column: a suppressed row's blanks say "suppressed"
+        hidden = data["suppressed"].fillna(False).astype(bool).to_numpy()
+        data = data.drop(columns="suppressed")
     shown = {}
     for column in data.columns:
         key = str(column)
@@ -138,7 +143,10 @@ def readable_frame(frame: pd.DataFrame, labels: Mapping[str, str] | None = None,
         title = (columns or {}).get(key) or (labels.get(key) if key in labels else None) or column_title(key)
         if key in names and title == key:
             title = names[key]
-        shown[title] = [_cell(v, key, digits, blank) for v in series.tolist()]
+        cells = [_cell(v, key, digits, blank) for v in series.tolist()]
+        if hidden is not None:
+            cells = ["suppressed" if h and c == DASH else c for c, h in zip(cells, hidden)]
+        shown[title] = cells
     return pd.DataFrame(shown)
 
 

@@ -22,9 +22,11 @@ def test_a_table_reads_like_a_table_not_like_code():
                           "variable": ["cyberbullied", "psmu"], "suppressed": [False, True], "odd_ratio_x": [0.5, 1e-7]})
     shown = readable_frame(frame, labels={"cyberbullied": "Cyberbullied"}, missing={"ban_year": "no full ban"})
     assert list(shown.columns) == ["State", "Full ban on corporal punishment (year)", "Children under 18 (2022)",
-                                   "Indicator", "Suppressed", "Odd ratio x"]
+                                   "Indicator", "Odd ratio x"]
     assert shown.iloc[0].tolist()[:4] == ["Estonia", "2014", "260,328", "Cyberbullied"]
-    assert shown.iloc[1].tolist()[:5] == ["Russia", "no full ban", "30,000,000", "psmu", "yes"]
+    assert shown.iloc[1].tolist()[:4] == ["Russia", "no full ban", "30,000,000", "psmu"]
+    hidden = readable_frame(pd.DataFrame({"state": ["IS"], "alpha": [np.nan], "suppressed": [True]}))
+    assert hidden.iloc[0].tolist() == ["Iceland", "suppressed"], "no Suppressed column; the blank says why"
     assert "e-07" not in shown.to_string() and "<NA>" not in shown.to_string()
 
 
