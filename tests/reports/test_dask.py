@@ -47,7 +47,8 @@ def _manifest_without_timing(raw: bytes) -> dict:
 
 
 def _html_without_timing(raw: bytes) -> str:
-    return re.sub(r"<tr><th>Run</th><td>[^<]*</td></tr>", "", raw.decode())
+    text = re.sub(r'<tr><th scope="row">Run</th><td>[^<]*</td></tr>', "", raw.decode())
+    return re.sub(r", run [0-9T:Z-]*</summary>", "</summary>", text)
 
 
 def _leftovers() -> list[str]:
