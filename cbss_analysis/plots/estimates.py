@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 
 from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import PlotError
-from cbss_analysis.plots import selection
+from cbss_analysis.plots import dots, selection
 from cbss_analysis.plots.style import (
     AXIS_LABEL_CHARS,
     LABEL_CHARS,
@@ -25,8 +25,6 @@ from cbss_analysis.plots.style import (
     plain,
     styled,
 )
-
-_GREY = "#555555"
 
 
 @styled
@@ -73,35 +71,21 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
     rows, variable = selection.select(table, variable, category, keep, "estimates_by_state")
     scale = selection.percent_scale(table, percent)
     rows["state"] = rows["state"].astype(str)
-    shown = ~rows["suppressed"] & rows["estimate"].notna()
+    shown = ~rows["suppressed"].fillna(False).astype(bool) & rows["estimate"].notna()
     means = rows[shown].groupby("state", sort=False)["estimate"].mean().sort_values(ascending=False, kind="stable")
     order = [*means.index, *(s for s in dict.fromkeys(rows["state"]) if s not in means.index)]
     position = {state: i for i, state in enumerate(order)}
     names = selection.group_order(rows[split], groups) if split else [None]
-    offsets = np.linspace(-0.2, 0.2, len(names)) if len(names) > 1 else np.zeros(1)
 
     figure, ax = new_figure(7.5, 1.5 + len(order) * (0.3 if len(names) == 1 else 0.42))
-    min_n = table.attrs.get("min_n") or 30
-    handles: list[Line2D] = []
-    any_hidden = False
-    for index, (name, offset) in enumerate(zip(names, offsets, strict=True)):
-        colour = PALETTE[index % len(PALETTE)]
-        marker = MARKERS[index % len(MARKERS)]
-        group = rows if name is None else rows[rows[split].astype(str) == name]
-        visible = group[shown.loc[group.index]]
-        estimate = visible["estimate"].to_numpy(float) * scale
-        ax.errorbar(estimate, visible["state"].map(position).to_numpy(float) + offset,
-                    xerr=[estimate - visible["ci_low"].to_numpy(float) * scale,
-                          visible["ci_high"].to_numpy(float) * scale - estimate],
-                    fmt=marker, color=colour, markersize=5, elinewidth=1.3, capsize=0, zorder=3)
-        for row in group[~shown.loc[group.index]].itertuples():
-            _mark_missing(ax, position[row.state] + offset, row.suppressed, row.n, min_n, marker, colour)
-            any_hidden = True
-        if name is not None:
-            handles.append(Line2D([], [], marker=marker, color=colour, linestyle="none", label=plain(name)))
+    min_n = dots.table_min_n(table)
+    drawn = dots.draw_dots(ax, rows, "state", position, split, names, scale, min_n)
+    handles = drawn.handles
+    for index, name in enumerate(names):
+        visible = drawn.visible[name]
         if reference == "regional" and len(visible):
             value = float(visible["estimate"].mean()) * scale
-            line_colour = colour if name is not None else "black"
+            line_colour = PALETTE[index % len(PALETTE)] if name is not None else "black"
             label = f"Regional mean{f' ({name})' if name is not None else ''}: {_fmt(value, scale)}"
             ax.axvline(value, color=line_colour, linestyle="--", linewidth=1, zorder=1)
             handles.append(Line2D([], [], color=line_colour, linestyle="--", linewidth=1, label=plain(label)))
@@ -109,24 +93,20 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
         ax.axvline(float(reference) * scale, color="black", linestyle=":", linewidth=1.2, zorder=1)
         label = f"Reference: {_fmt(reference * scale, scale)}"
         handles.append(Line2D([], [], color="black", linestyle=":", label=label))
-    if any_hidden:
-        handles.append(Line2D([], [], marker="o", color=_GREY, markerfacecolor="none", linestyle="none",
-                              label=f"suppressed (n < {min_n})"))
+    if drawn.any_hidden:
+        handles.append(dots.hidden_handle(min_n))
 
     _state_axis(ax, order)
     ax.xaxis.grid(True)
     ax.set_axisbelow(True)
-    if scale == 100:
-        top = float(np.nanmax(rows.loc[shown, "ci_high"].to_numpy(float), initial=0.0)) * scale
-        ax.set_xlim(0, min(100.0, max(top * 1.08, 1.0)))
+    dots.percent_axis(ax, rows, scale)
     what = variable if category is None else f"{variable}: {category}"
     ax.set_xlabel(plain(xlabel or selection.value_label(table, what, scale), AXIS_LABEL_CHARS))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     split_note = f", by {split}" if split else ""
-    notes = (f"Dots: design-based estimates; whiskers: {selection.ci_percent(table)} confidence intervals"
-             f"{'; dashed lines: unweighted mean of the states shown' if reference == 'regional' else ''}"
-             f"{f'; hollow markers: suppressed, fewer than {min_n} respondents' if any_hidden else ''}.")
+    notes = dots.dots_notes(selection.ci_percent(table), drawn.any_hidden, min_n,
+                            "; dashed lines: unweighted mean of the states shown" if reference == "regional" else "")
     caption = caption_text(source or table.attrs.get("source"), is_synthetic(table, synthetic), notes)
     return finish(figure, title or f"{what} by state{split_note}", caption)
 
@@ -173,7 +153,7 @@ def gap_plot(table: pd.DataFrame, by: str = "sex", variable: str | None = None, 
     gap_labels = [plain(_gap_label(gap[s], _why_missing(rows, s, names))) for s in order]
     longest = max((len(label) for label in gap_labels), default=0)
     figure, ax = new_figure(7.5 + 0.07 * max(0, longest - 12), 1.5 + 0.32 * len(order))
-    min_n = table.attrs.get("min_n") or 30
+    min_n = dots.table_min_n(table)
     complete = wide.loc[order].dropna()
     ax.hlines([position[s] for s in complete.index], complete.min(axis=1), complete.max(axis=1),
               color="#A0A0A0", linewidth=2.5, zorder=2)
@@ -207,16 +187,6 @@ def _state_axis(ax: Axes, order: list[str]) -> None:
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_ylabel("State")
     ax.tick_params(axis="y", length=0)
-
-
-def _mark_missing(ax: Axes, y: float, suppressed: bool, n: object, min_n: int, marker: str, colour: str) -> None:
-    """Hollow marker and a label at the left edge of the row for a cell with no estimate shown."""
-    transform = ax.get_yaxis_transform()
-    ax.plot([0.012], [y], marker=marker, markerfacecolor="none", markeredgecolor=colour, markersize=5,
-            linestyle="none", transform=transform, zorder=3)
-    count = f"n={int(n)}" if pd.notna(n) else "n"
-    label = f"suppressed ({count} < {min_n})" if suppressed else "no estimate"
-    ax.text(0.03, y, label, transform=transform, va="center", fontsize=7, color=_GREY, style="italic")
 
 
 def _fmt(value: float, scale: float) -> str:
