@@ -153,7 +153,8 @@ def caption(table: pd.DataFrame, what: str | None = None, source: str | None = N
         method = INTERVAL_METHODS.get(attrs.get("ci"), "t intervals (estimate \u00b1 t \u00d7 SE, df = PSUs \u2212 strata)")
         if kind == "comparison":
             method = "t intervals of the differences, with the design covariance between domains; p-values Holm-adjusted"
-        parts.append(f"Design-based estimates (Taylor linearisation) with {level:.0%} {method}.")
+        variance = attrs.get("variance", "Taylor linearisation")
+        parts.append(f"Design-based estimates ({variance}) with {level:.0%} {method}.")
     min_n = attrs.get("min_n")
     if min_n:
         text = rule_text(min_n)

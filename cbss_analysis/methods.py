@@ -17,6 +17,7 @@ from cbss_analysis.common.checks import DEFAULT_LEVEL
 from cbss_analysis.common.notices import SYNTHETIC_NOTICE
 from cbss_analysis.disclosure import rule_text
 from cbss_analysis.estimate.significance import RULE
+from cbss_analysis.survey.variance_words import variance_method
 
 _LONELY = {
     "adjust": "a stratum with one class is centred on the overall mean (R survey's lonely.psu = \"adjust\")",
@@ -43,10 +44,14 @@ class MethodsNote:
 
 def design_sentence(survey: Any) -> str:
     """How the standard errors are computed, from the survey's design."""
+    method = variance_method(survey)
     design = survey.design
+    if survey.replicates is not None:
+        return (f"Standard errors are design-based, from {method} as R's survey package computes them; "
+                f"full-sample weights {design.weight}.")
     strata = " x ".join(design.strata) if design.strata else None
     psu = f"primary sampling units {design.psu} drawn with replacement" if design.psu else "each respondent its own unit"
-    parts = [f"Standard errors are design-based (Taylor linearisation, as R's survey package): weights {design.weight}, {psu}"]
+    parts = [f"Standard errors are design-based ({method}, as R's survey package): weights {design.weight}, {psu}"]
     if strata:
         parts.append(f"within strata {strata}")
     text = " ".join(parts)
