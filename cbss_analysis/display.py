@@ -32,6 +32,7 @@ from cbss_analysis.common.text import strip_control
 from cbss_analysis.disclosure import rule_text
 from cbss_analysis.errors import TableError
 from cbss_analysis.states import state_names
+from cbss_analysis.survey.variance_words import TAYLOR
 
 MAX_ROWS = 500
 """Most rows shown; a longer table says how many are left out (filter it, or show it wide)."""
@@ -153,7 +154,7 @@ def caption(table: pd.DataFrame, what: str | None = None, source: str | None = N
         method = INTERVAL_METHODS.get(attrs.get("ci"), "t intervals (estimate \u00b1 t \u00d7 SE, df = PSUs \u2212 strata)")
         if kind == "comparison":
             method = "t intervals of the differences, with the design covariance between domains; p-values Holm-adjusted"
-        variance = attrs.get("variance", "Taylor linearisation")
+        variance = attrs.get("variance", TAYLOR)
         parts.append(f"Design-based estimates ({variance}) with {level:.0%} {method}.")
     min_n = attrs.get("min_n")
     if min_n:

@@ -20,11 +20,9 @@ from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import rule_text
 from cbss_analysis.errors import TableError
 from cbss_analysis.states import state_names
+from cbss_analysis.survey.variance_words import TAYLOR
 
 SYNTHETIC_NOTE = SYNTHETIC_NOTICE
-DEFAULT_VARIANCE = "Taylor linearisation"
-"""What a caption says of the variance of a table without ``attrs["variance"]`` (set by the estimators from
-:func:`cbss_analysis.survey.variance_words.variance_method`)."""
 
 
 class Table:
@@ -67,7 +65,7 @@ def caption_for(table: pd.DataFrame, what: str, source: str | None = None, inter
     parts = [what.rstrip(".") + "."]
     level = table.attrs.get("level")
     if level and intervals:
-        parts.append(f"{level:.0%} confidence intervals, design-based ({table.attrs.get('variance', DEFAULT_VARIANCE)}).")
+        parts.append(f"{level:.0%} confidence intervals, design-based ({table.attrs.get('variance', TAYLOR)}).")
     min_n = table.attrs.get("min_n")
     if min_n:
         text = rule_text(min_n)

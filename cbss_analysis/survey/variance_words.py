@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.survey.core import Survey
 
+TAYLOR = "Taylor linearisation"
+"""The words for a Taylor-linearisation design (and what a caption says of a table without ``attrs["variance"]``)."""
 _CALIBRATION_WORDS = {"calibrate": "calibrated", "post_stratify": "post-stratified", "rake": "raked"}
 
 
@@ -23,7 +25,7 @@ def variance_method(survey: Survey) -> str:
     """
     replicates = survey.replicates
     if replicates is None:
-        words = "Taylor linearisation"
+        words = TAYLOR
     else:
         rho = getattr(survey.design, "rho", None)
         details = [replicates.type, *([f"rho {rho:g}"] if rho is not None else []),
