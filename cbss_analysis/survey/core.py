@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from cbss_analysis.survey.design import Design, DesignArrays, design_arrays
 from cbss_analysis.survey.replicates import ReplicateArrays, ReplicateDesign, replicate_arrays
 from cbss_analysis.survey.reweighting import Reweighting
 from cbss_analysis.survey.selection import selection_mask
+
+if TYPE_CHECKING:
+    from cbss_analysis.survey.cycles import Cycle
 
 
 class Survey(Reweighting):
@@ -121,6 +125,9 @@ class Survey(Reweighting):
         else:
             self._arrays = design_arrays(frame, design, where)
         self._indicator_cache: dict[str, pd.Series] = {}
+        self.cycles: tuple[Cycle, ...] = ()
+        """The cycles of a stacked survey (:func:`cbss_analysis.survey.stacking.stack_surveys`), in time order;
+        empty for a survey of one file."""
         self._subset: np.ndarray | None = None
         self._conditions: tuple[str, ...] = ()
 
