@@ -11,7 +11,8 @@ The engine reproduces R ``survey`` 4.1 (``svymean``, ``svytotal``, ``svyratio``,
 relative; ``tests/reference/estimates.R`` and ``tests/reference/verbs.R`` compute the reference
 values. The verbs: :func:`mean`, :func:`proportion`, :func:`total`, :func:`ratio` (these four keep
 their linearisation, for :func:`contrast` and :func:`compare`), :func:`quantile`, :func:`ttest`; on a survey of
-several cycles, :func:`trend` and :func:`regional_average` (:mod:`cbss_analysis.estimate.trends`, against
+several cycles, :func:`trend` and :func:`regional_average` (:mod:`~cbss_analysis.estimate.trends`,
+:mod:`~cbss_analysis.estimate.averages`; against
 ``tests/reference/trends.R``).
 
 Conventions, each as in R:
@@ -59,6 +60,7 @@ from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import derived_population_counts, suppress
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
+from cbss_analysis.estimate.averages import regional_average
 from cbss_analysis.estimate.chisq import chisq
 from cbss_analysis.estimate.contrasts import contrast
 from cbss_analysis.estimate.crosstab import crosstab
@@ -80,7 +82,7 @@ from cbss_analysis.estimate.linearization import (
 from cbss_analysis.estimate.quantiles import quantile
 from cbss_analysis.estimate.ratios import ratio
 from cbss_analysis.estimate.replication import replicate_linearize
-from cbss_analysis.estimate.trends import regional_average, trend
+from cbss_analysis.estimate.trends import trend
 from cbss_analysis.estimate.ttests import ttest
 from cbss_analysis.survey import Survey
 from cbss_analysis.survey.summary import labels_for
