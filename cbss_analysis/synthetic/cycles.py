@@ -38,7 +38,7 @@ from cbss_analysis.common.notices import SPSS_LABEL_CHARS, SYNTHETIC_BADGE
 from cbss_analysis.errors import DataError
 from cbss_analysis.states import iso2_from_countryno
 from cbss_analysis.survey.codebook import Codebook, load_codebook
-from cbss_analysis.synthetic import cycle_assumptions as A
+from cbss_analysis.synthetic import cycle_assumptions as assume
 from cbss_analysis.synthetic.cycle_targets import POOLED_CASES, REGION_CODES_2014, SAMPLE_SIZES
 from cbss_analysis.synthetic.spss import write_sav
 
@@ -56,12 +56,13 @@ SCHEMA_ROLES: dict[str, dict[str, str]] = {
 """Cycle -> design or background variable of its file -> the generated column it holds (items are the rest)."""
 
 
-def generate_cycle(cycle: str, seed: int | None = None, fraction: float = A.SAMPLE_FRACTION) -> pd.DataFrame:
+def generate_cycle(cycle: str, seed: int | None = None, fraction: float = assume.SAMPLE_FRACTION) -> pd.DataFrame:
     """One earlier cycle's synthetic file as stored codes, in the cycle codebook's variable order.
 
     Parameters
     ----------
     cycle : {"2001/02", "2005/06", "2009/10", "2013/14"}
+        The cycle, written in its codebook's schema (``CYCLE_CODEBOOKS``).
     seed : int, optional
         Default the cycle's (``CYCLE_SEEDS``); the same seed gives an identical frame.
     fraction : float
@@ -72,23 +73,23 @@ def generate_cycle(cycle: str, seed: int | None = None, fraction: float = A.SAMP
     DataError
         An unknown cycle, or a fraction outside (0, 1].
     """
-    if cycle not in A.CYCLE_CODEBOOKS:
-        raise DataError(f"synthetic cycle {cycle!r} is not one of {', '.join(A.CYCLE_CODEBOOKS)}")
+    if cycle not in assume.CYCLE_CODEBOOKS:
+        raise DataError(f"synthetic cycle {cycle!r} is not one of {', '.join(assume.CYCLE_CODEBOOKS)}")
     if not 0 < fraction <= 1:
         raise DataError(f"synthetic cycle {cycle}: fraction={fraction!r} must be in (0, 1]")
-    seed = A.CYCLE_SEEDS[cycle] if seed is None else int(seed)
+    seed = assume.CYCLE_SEEDS[cycle] if seed is None else int(seed)
     rng = np.random.default_rng(seed)
-    book = load_codebook(A.CYCLE_CODEBOOKS[cycle])
+    book = load_codebook(assume.CYCLE_CODEBOOKS[cycle])
     sample = _sample(rng, cycle, fraction)
     traits = _traits(rng, sample, cycle)
     out = {}
-    for name, variable in book.variables.items():
+    for name in book.variables:
         role = SCHEMA_ROLES[cycle].get(name)
         if role is not None:
             out[name] = sample[role].to_numpy(dtype=np.float64)
         elif name == "sex":
             out[name] = sample["sex"].to_numpy(dtype=np.float64)
-        elif name in A.ITEMS:
+        elif name in assume.ITEMS:
             frame = pd.DataFrame(out)
             out[name] = _answer(rng, name, cycle, book, frame, traits)
         else:
@@ -107,17 +108,17 @@ def file_label(cycle: str, seed: int) -> str:
 
 def embedded_cycle_paths() -> list[Path]:
     """The five embedded synthetic cycles' files in time order: 2001/02 ... 2013/14 and the 2017/18 survey."""
-    return [paths.survey_dir() / name for name in A.FILE_NAMES.values()] + [paths.embedded_survey()]
+    return [paths.survey_dir() / name for name in assume.FILE_NAMES.values()] + [paths.embedded_survey()]
 
 
 def write_cycles(folder: str | Path | None = None) -> list[Path]:
     """Generate the four earlier cycles with their seeds and write each ``.sav`` with its ``.sha256`` beside it."""
     folder = Path(folder) if folder is not None else paths.survey_dir()
     written = []
-    for cycle, name in A.FILE_NAMES.items():
+    for cycle, name in assume.FILE_NAMES.items():
         path = folder / name
         frame = generate_cycle(cycle)
-        write_sav(frame, path, load_codebook(A.CYCLE_CODEBOOKS[cycle]), file_label=file_label(cycle, frame.attrs["seed"]))
+        write_sav(frame, path, load_codebook(assume.CYCLE_CODEBOOKS[cycle]), file_label=file_label(cycle, frame.attrs["seed"]))
         atomic_write(path.with_suffix(".sha256"), f"{sha256_of(path)}  {path.name}\n")
         written.append(path)
     return written
@@ -147,14 +148,14 @@ def _sample(rng: np.random.Generator, cycle: str, fraction: float) -> pd.DataFra
             continue
         class_in_state = 0
         for age, n_age in zip((1, 2, 3), _largest_remainder(n, age_shares), strict=True):
-            n_classes = max(A.REGIONS * 2, int(np.ceil(n_age / A.CLASS_SIZE)))
+            n_classes = max(assume.REGIONS * 2, int(np.ceil(n_age / assume.CLASS_SIZE)))
             classes = np.sort(np.arange(n_age) % n_classes)
             school = classes + 1
             class_code = class_in_state + classes + 1
             class_in_state += n_classes
             parts.append(pd.DataFrame({
                 "state_iso2": state, "state": countryno[state], "agecat": age, "school": school,
-                "region": (classes % A.REGIONS) + 1, "class_in_state": class_code, "class_id": class_id + classes + 1,
+                "region": (classes % assume.REGIONS) + 1, "class_in_state": class_code, "class_id": class_id + classes + 1,
                 "class_code": (countryno[state] // 1000) * 10000 + class_code,
             }))
             class_id += n_classes
@@ -163,16 +164,16 @@ def _sample(rng: np.random.Generator, cycle: str, fraction: float) -> pd.DataFra
     sample["row"] = np.arange(1, n + 1)
     sample["region_code"] = sample["state_iso2"].map(REGION_CODES_2014)
     sample["sex"] = np.where(rng.random(n) < sex_shares[1] / sex_shares.sum(), 2, 1)
-    sample["age"] = np.round(np.take(A.AGE_MID, sample["agecat"] - 1) + rng.uniform(-0.5, 0.5, n), 2)
-    weight = np.take(A.REGION_WEIGHT, sample["region"] - 1) * np.exp(A.WEIGHT_SD * rng.standard_normal(n))
+    sample["age"] = np.round(np.take(assume.AGE_MID, sample["agecat"] - 1) + rng.uniform(-0.5, 0.5, n), 2)
+    weight = np.take(assume.REGION_WEIGHT, sample["region"] - 1) * np.exp(assume.WEIGHT_SD * rng.standard_normal(n))
     sample["weight"] = np.round(weight / pd.Series(weight).groupby(sample["state"]).transform("mean").to_numpy(), 6)
     return sample
 
 
 def _traits(rng: np.random.Generator, sample: pd.DataFrame, cycle: str) -> dict[str, np.ndarray]:
-    names = A.TRAITS
+    names = assume.TRAITS
     matrix = np.eye(len(names))
-    for (a, b), r in A.CORRELATIONS.items():
+    for (a, b), r in assume.CORRELATIONS.items():
         i, j = names.index(a), names.index(b)
         matrix[i, j] = matrix[j, i] = r
     individual = rng.standard_normal((len(sample), len(names))) @ np.linalg.cholesky(matrix).T
@@ -183,10 +184,10 @@ def _traits(rng: np.random.Generator, sample: pd.DataFrame, cycle: str) -> dict[
     states = sample["state_iso2"].to_numpy()
     out = {}
     for k, name in enumerate(names):
-        class_effect = A.CLASS_SD * rng.standard_normal(int(classes.max()) + 1)[classes]
-        level = pd.Series(states).map(A.STATE_LEVEL.get(name, {})).fillna(0.0).to_numpy()
-        trend = pd.Series(states).map(A.STATE_TREND.get(name, {})).fillna(0.0).to_numpy()
-        out[name] = (level + trend * years + A.TRAIT_GIRL.get(name, 0.0) * girl + A.TRAIT_AGE.get(name, 0.0) * age
+        class_effect = assume.CLASS_SD * rng.standard_normal(int(classes.max()) + 1)[classes]
+        level = pd.Series(states).map(assume.STATE_LEVEL.get(name, {})).fillna(0.0).to_numpy()
+        trend = pd.Series(states).map(assume.STATE_TREND.get(name, {})).fillna(0.0).to_numpy()
+        out[name] = (level + trend * years + assume.TRAIT_GIRL.get(name, 0.0) * girl + assume.TRAIT_AGE.get(name, 0.0) * age
                      + class_effect + individual[:, k])
     return out
 
@@ -209,18 +210,18 @@ def _answer(rng: np.random.Generator, name: str, cycle: str, book: Codebook, fra
     for other, allowed in variable.asked_of.items():
         asked &= np.isin(frame[other].to_numpy(dtype=np.float64), allowed)
     codes = [int(c) for c in variable.values if int(c) not in variable.missing]
-    trait, sign = A.ITEMS[name]
-    latent = sign * A.ITEM_LOADING * traits[trait] + np.sqrt(1 - A.ITEM_LOADING**2) * rng.standard_normal(n)
+    trait, sign = assume.ITEMS[name]
+    latent = sign * assume.ITEM_LOADING * traits[trait] + np.sqrt(1 - assume.ITEM_LOADING**2) * rng.standard_normal(n)
     out = np.full(n, np.nan)
-    answering = asked & (rng.random(n) >= A.NONRESPONSE)
+    answering = asked & (rng.random(n) >= assume.NONRESPONSE)
     never = [c for c in codes if str(variable.values[c]).lower().startswith(("i have never had", "never"))]
     if never and "hadsex" in frame:
         hadsex = frame["hadsex"].to_numpy(dtype=np.float64)
         out[answering & (hadsex == 2)] = never[0]
         answering &= hadsex == 1
         codes = [c for c in codes if c != never[0]]
-    if name in A.HAVE_NOT:
-        own = A.HAVE_NOT[name]
+    if name in assume.HAVE_NOT:
+        own = assume.HAVE_NOT[name]
         has_none = codes[-1]
         presence = traits[own] if own.startswith("step") else -traits[own]
         shares = _shares(cycle, name, codes)

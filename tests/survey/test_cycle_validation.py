@@ -11,7 +11,7 @@ import pytest
 
 from cbss_analysis import paths
 from cbss_analysis.cli import main
-from cbss_analysis.synthetic import cycle_assumptions as A
+from cbss_analysis.synthetic import cycle_assumptions as assume
 from tests.survey.test_hbsc_cycles_schema import CYCLES, schema_frame, write
 
 
@@ -40,8 +40,8 @@ def test_another_cycles_codebook_does_not_fit(cycle, tmp_path, capsys):
     assert "is not in the file" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("cycle", list(A.FILE_NAMES))
+@pytest.mark.parametrize("cycle", list(assume.FILE_NAMES))
 def test_the_embedded_synthetic_cycles_validate_by_their_schema(cycle, capsys):
-    path = paths.survey_dir() / A.FILE_NAMES[cycle]
+    path = paths.survey_dir() / assume.FILE_NAMES[cycle]
     assert main(["validate", str(path)]) == 0  # the codebook is chosen by the file's schema
-    assert main(["validate", str(path), "--codebook", A.CYCLE_CODEBOOKS[cycle]]) == 0
+    assert main(["validate", str(path), "--codebook", assume.CYCLE_CODEBOOKS[cycle]]) == 0

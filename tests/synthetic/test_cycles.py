@@ -15,12 +15,12 @@ from cbss_analysis import load_survey, paths
 from cbss_analysis.common.files import sha256_of
 from cbss_analysis.survey.codebook import load_codebook
 from cbss_analysis.survey.codebook_choice import codebook_for_file
-from cbss_analysis.synthetic import cycle_assumptions as A
+from cbss_analysis.synthetic import cycle_assumptions as assume
 from cbss_analysis.synthetic.cycle_targets import POOLED_CASES, SAMPLE_SIZES
 from cbss_analysis.synthetic.cycles import embedded_cycle_paths, generate_cycle, write_cycles
 
 ROOT = Path(__file__).resolve().parents[2]
-CYCLES = list(A.CYCLE_CODEBOOKS)
+CYCLES = list(assume.CYCLE_CODEBOOKS)
 EMBEDDED_2018_SHA256 = "bd0a56f0e8876a489195381551d061625525247e1e7ab6a13a79774f903b7cee"
 
 
@@ -39,18 +39,18 @@ def test_the_targets_are_written_from_the_documentation():
 
 @pytest.mark.parametrize("cycle", CYCLES)
 def test_each_state_has_its_documented_share_of_cases(frames, cycle):
-    book = load_codebook(A.CYCLE_CODEBOOKS[cycle])
+    book = load_codebook(assume.CYCLE_CODEBOOKS[cycle])
     counts = frames[cycle][book.state_variable].value_counts()
     from cbss_analysis.states import iso2_from_countryno
 
     by_state = {iso2_from_countryno()[int(code)]: int(n) for code, n in counts.items()}
-    expected = {state: round(cases * A.SAMPLE_FRACTION) for state, cases in SAMPLE_SIZES[cycle].items() if cases}
+    expected = {state: round(cases * assume.SAMPLE_FRACTION) for state, cases in SAMPLE_SIZES[cycle].items() if cases}
     assert by_state == expected
 
 
 @pytest.mark.parametrize("cycle", CYCLES)
 def test_the_file_has_the_cycles_schema(frames, cycle):
-    book = load_codebook(A.CYCLE_CODEBOOKS[cycle])
+    book = load_codebook(assume.CYCLE_CODEBOOKS[cycle])
     frame = frames[cycle]
     assert list(frame.columns) == list(book.variables)
     for name, variable in book.variables.items():
@@ -86,14 +86,14 @@ def test_the_committed_files_are_rebuilt_byte_for_byte(tmp_path):
 
 @pytest.mark.parametrize("cycle", CYCLES)
 def test_each_file_is_labelled_synthetic_and_loads_through_its_codebook(cycle):
-    path = paths.survey_dir() / A.FILE_NAMES[cycle]
+    path = paths.survey_dir() / assume.FILE_NAMES[cycle]
     _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
     assert meta.file_label.startswith("SYNTHETIC DATA") and cycle in meta.file_label
-    assert codebook_for_file(path) == A.CYCLE_CODEBOOKS[cycle]
+    assert codebook_for_file(path) == assume.CYCLE_CODEBOOKS[cycle]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         survey = load_survey(path)
-    assert survey.synthetic and survey.codebook.name == A.CYCLE_CODEBOOKS[cycle]
+    assert survey.synthetic and survey.codebook.name == assume.CYCLE_CODEBOOKS[cycle]
 
 
 def test_the_five_cycles_stack(tmp_path):
