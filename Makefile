@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .DEFAULT_GOAL := help
-.PHONY: help env reports test test-fast lint notebooks lab browser-test bench clean
+.PHONY: help env reports browser-check test test-fast lint notebooks lab browser-test bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,8 +22,11 @@ $(STAMP): pyproject.toml
 
 env: $(STAMP) ## Create .venv and install the package with its test and lab extras
 
-reports: $(STAMP) ## Render every report of notebooks/reports.yaml into reports/ (skips unchanged runs)
-	$(BIN)/cbss-analysis report --jobs $(JOBS)
+reports: $(STAMP) ## Render every report of notebooks/reports.yaml into reports/: HTML, PDF, CSV, XLSX (skips unchanged runs)
+	$(BIN)/cbss-analysis report --jobs $(JOBS) --pdf
+
+browser-check: $(STAMP) ## After make reports: Chromium opens every report (links, console, requests, alt text, printing)
+	$(BIN)/python -m tests.reports.browser_check reports
 
 lint: $(STAMP) ## Lint (ruff) and check the import contracts of the layers (import-linter)
 	$(BIN)/ruff check cbss_analysis tests benchmarks

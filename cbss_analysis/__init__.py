@@ -29,13 +29,14 @@ _LAZY_ATTRIBUTES = {
     "record": ("cbss_analysis.records", "record"),
     "show": ("cbss_analysis.display", "show"),
     "explore": ("cbss_analysis.explorer", "explore"),
+    "publish": ("cbss_analysis.publishing", "publish"),
 }
 _LAZY_MODULES = {
     name: f"cbss_analysis.{name}"
     for name in (
         "estimate", "models", "scales", "disclosure", "plots", "synthetic", "reports", "states", "strategy",
         "published", "survey", "paths", "errors", "context", "overview", "tables", "notebook", "records",
-        "display", "explorer",
+        "display", "explorer", "summaries", "readable", "publishing",
     )
 } | {"codebook": "cbss_analysis.survey.codebook"}
 

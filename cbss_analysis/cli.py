@@ -94,6 +94,7 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
                         help="runs in parallel (default: number of CPUs)")
     parser.add_argument("--force", action="store_true", help="re-run even the runs whose inputs are unchanged")
     parser.add_argument("--with-code", action="store_true", help="keep the input cells in the HTML")
+    parser.add_argument("--pdf", action="store_true", help="also write every report as PDF (needs WeasyPrint)")
     parser.add_argument("--fail-fast", action="store_true", help="start no new run after the first failure")
     parser.add_argument("--timeout", metavar="SECONDS", type=float, default=None,
                         help="fail a run that takes longer than this (default: no limit)")
@@ -115,7 +116,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     options = reports.ReportOptions(
         only=args.only, params=args.param, data=args.data, codebook=args.codebook,
         out=args.out if args.out is not None else paths.REPORTS_DIR, jobs=args.jobs, force=args.force,
-        with_code=args.with_code, fail_fast=args.fail_fast, timeout=args.timeout, executor=args.executor,
+        with_code=args.with_code, fail_fast=args.fail_fast, timeout=args.timeout, executor=args.executor, pdf=args.pdf,
         scheduler=args.scheduler, survey_cache=not args.no_survey_cache, warm_kernels=not args.fresh_kernels,
     )
     summary = reports.run_plan(args.plan, options)

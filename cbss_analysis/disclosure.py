@@ -76,6 +76,18 @@ _IDENTITY = ("variable", "level")
 _INTEGER_COLUMNS = ("n", "asked")
 
 
+def rule_text(min_n: int) -> str:
+    """The suppression rules that :func:`suppress` applies, in words, for captions, findings and exports.
+
+    >>> rule_text(30)
+    'estimates from fewer than 30 respondents are suppressed, and further cells where the suppressed ones could be worked out from a total'
+    """
+    if int(min_n) <= 0:
+        return "no estimate is suppressed (min_n=0)"
+    return (f"estimates from fewer than {int(min_n)} respondents are suppressed, and further cells where the "
+            "suppressed ones could be worked out from a total")
+
+
 def suppress(table: pd.DataFrame, min_n: int = DEFAULT_MIN_N, *, by: Sequence[str] | None = None,
              protected: np.ndarray | None = None) -> pd.DataFrame:
     """Apply rules 1 to 3 (module docstring) to an estimate table.

@@ -29,6 +29,7 @@ import pandas as pd
 
 from cbss_analysis.common.notices import SYNTHETIC_BADGE, SYNTHETIC_NOTICE
 from cbss_analysis.common.text import strip_control
+from cbss_analysis.disclosure import rule_text
 from cbss_analysis.errors import TableError
 from cbss_analysis.states import state_names
 
@@ -155,7 +156,8 @@ def caption(table: pd.DataFrame, what: str | None = None, source: str | None = N
         parts.append(f"Design-based estimates (Taylor linearisation) with {level:.0%} {method}.")
     min_n = attrs.get("min_n")
     if min_n:
-        parts.append(f"Cells from fewer than {min_n} respondents are suppressed.")
+        text = rule_text(min_n)
+        parts.append(f"{text[:1].upper()}{text[1:]}.")
     if source or attrs.get("source"):
         parts.append(f"Source: {str(source or attrs.get('source')).rstrip('.')}.")
     if attrs.get("synthetic"):

@@ -8,18 +8,20 @@ says so. Text is HTML-escaped (codebook labels are untrusted).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from cbss_analysis import readable
 from cbss_analysis.common.checks import suggestion
+from cbss_analysis.common.notices import SYNTHETIC_NOTICE
 from cbss_analysis.common.text import snippet
+from cbss_analysis.disclosure import rule_text
 from cbss_analysis.errors import TableError
 from cbss_analysis.states import state_names
 
-SYNTHETIC_NOTE = "Synthetic data: not real respondents; for demonstrating the methods only."
+SYNTHETIC_NOTE = SYNTHETIC_NOTICE
 
 
 class Table:
@@ -31,18 +33,30 @@ class Table:
         What to show (aggregates only, never respondent rows).
     caption : str
         One or two sentences: what the numbers are, their source, "synthetic data" where so.
+    labels : mapping, optional
+        Id -> label for indicator and term cells and for columns named by an id.
+    missing : mapping, optional
+        Column -> what a blank there means (e.g. ``{"ban_year": "no full ban"}``); else ``–``.
+    columns : mapping, optional
+        Column -> title, where the default title (:data:`cbss_analysis.readable.COLUMN_TITLES`) does not fit.
+
+    Shown by :func:`cbss_analysis.readable.html_table`: a ``<caption>``, column and row headers,
+    state names, thousands separators, no scientific notation.
     """
 
-    def __init__(self, frame: pd.DataFrame, caption: str) -> None:
+    def __init__(self, frame: pd.DataFrame, caption: str, labels: Mapping[str, str] | None = None,
+                 missing: Mapping[str, str] | None = None, columns: Mapping[str, str] | None = None) -> None:
         self.frame = frame
         self.caption = caption
+        self.labels = dict(labels or {})
+        self.missing = dict(missing or {})
+        self.columns = dict(columns or {})
 
     def _repr_html_(self) -> str:
-        body = self.frame.to_html(index=False, na_rep="", escape=True, border=0, classes="cbss-table")
-        return f'<div class="cbss-table-wrap">{body}<p class="cbss-caption"><em>{html.escape(self.caption)}</em></p></div>'
+        return readable.html_table(self.frame, self.caption, self.labels, self.missing, self.columns)
 
     def __repr__(self) -> str:
-        return f"{self.frame.to_string(index=False, na_rep='')}\n{self.caption}"
+        return readable.text_table(self.frame, self.caption, self.labels, self.missing, self.columns)
 
 
 def caption_for(table: pd.DataFrame, what: str, source: str | None = None, intervals: bool = True) -> str:
@@ -53,7 +67,8 @@ def caption_for(table: pd.DataFrame, what: str, source: str | None = None, inter
         parts.append(f"{level:.0%} confidence intervals, design-based (Taylor linearisation).")
     min_n = table.attrs.get("min_n")
     if min_n:
-        parts.append(f"Estimates from fewer than {min_n} respondents are suppressed.")
+        text = rule_text(min_n)
+        parts.append(f"{text[:1].upper()}{text[1:]}.")
     if source:
         parts.append(f"Source: {source}.")
     if table.attrs.get("synthetic"):
@@ -118,7 +133,7 @@ def format_estimates(
     for column in by:
         values = table[column].astype("string")
         shown[column] = values.map(lambda v: names.get(v, v)) if column == "state" else values
-    shown[f"estimate{unit} (CI)"] = [
+    shown[f"Estimate{unit} ({table.attrs.get('level', 0.95):.0%} CI)"] = [
         "suppressed" if sup else _interval(e, lo, hi, scale, digits)
         for e, lo, hi, sup in zip(table["estimate"], table["ci_low"], table["ci_high"], table["suppressed"], strict=True)
     ]

@@ -23,7 +23,7 @@ def test_format_estimates_shows_intervals_suppression_and_names():
     shown = format_estimates(_table(), {"x": "Label of x"})
     frame = shown.frame
     assert list(frame["state"]) == ["Estonia", "Latvia", "Lithuania"]
-    assert frame["estimate (%) (CI)"].tolist() == ["12.3 (10.0\u201315.0)", "suppressed", "50.0 (46.0\u201354.0)"]
+    assert frame["Estimate (%) (95% CI)"].tolist() == ["12.3 (10.0\u201315.0)", "suppressed", "50.0 (46.0\u201354.0)"]
     assert frame["indicator"].unique().tolist() == ["Label of x"]
     assert "fewer than 30 respondents are suppressed" in shown.caption and SYNTHETIC_NOTE in shown.caption
 

@@ -218,7 +218,7 @@ class Explorer:
     def _show(self, view: View) -> None:
         import ipywidgets as w
 
-        images = [self._images.get(key, figure._repr_png_) for figure, key in zip(view.figures, view.figure_keys)]
+        images = [self._images.get(key, figure.png) for figure, key in zip(view.figures, view.figure_keys)]
         current = list(self.figures.children)
         if len(current) != len(images):
             current = [w.Image(format="png", layout=w.Layout(max_width="100%", height="auto")) for _ in images]

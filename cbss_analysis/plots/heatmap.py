@@ -54,8 +54,11 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
     Returns
     -------
     matplotlib.figure.Figure
-        Cells whose confidence interval excludes zero are outlined and their value is bold;
-        cells without a difference (suppressed) are grey and hatched.
+        When ``diff_table`` went through :func:`cbss_analysis.estimate.significance.mark` (it has
+        ``significant`` and ``attrs["significance"]``), the marked cells are outlined, their value
+        is bold, the outline's ``gid`` is ``significant:<row>:<state>``, and the caption states the
+        rule in the words of that module; an unmarked table gets no marks and a caption that says
+        so. Cells without a difference (suppressed) are grey and hatched.
     """
     selection.require_columns(diff_table, COMPARE_COLUMNS, "indicator_heatmap")
     frame = diff_table.assign(variable=_row_names(diff_table), state=diff_table["state"].astype(str))
@@ -71,9 +74,12 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
     codes += [c for c in dict.fromkeys(frame["state"]) if c not in codes]
     grid = frame.set_index(["variable", "state"])
     values = grid["difference"].astype(float).unstack().reindex(index=variables, columns=codes) * scale
-    low = grid["ci_low"].astype(float).unstack().reindex(index=variables, columns=codes)
-    high = grid["ci_high"].astype(float).unstack().reindex(index=variables, columns=codes)
-    significant = ((low > 0) | (high < 0)).to_numpy()
+    rule = selection.significance_rule(diff_table, "indicator_heatmap")
+    if rule:
+        significant = grid["significant"].astype(bool).unstack().reindex(index=variables, columns=codes)
+        significant = significant.fillna(False).to_numpy(dtype=bool)
+    else:
+        significant = np.zeros((len(variables), len(codes)), dtype=bool)
 
     limit = float(np.nanmax(np.abs(values.to_numpy()), initial=0.0)) or 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
@@ -94,19 +100,22 @@ def indicator_heatmap(diff_table: pd.DataFrame, labels: Mapping[str, str] | None
         ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize=7.5,
                 fontweight="bold" if bold else "normal", color=text_colour(cmap(norm(value))))
         if bold:
-            ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="black", linewidth=1.4))
-    ax.set_xticks(range(len(codes)), labels=[plain(c) for c in codes])
+            ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="black", linewidth=1.4,
+                                   gid=f"significant:{variables[i]}:{codes[j]}"))
+    ax.set_xticks(range(len(codes)), labels=[plain(selection.state_label(c)) for c in codes], rotation=40, ha="right",
+                  rotation_mode="anchor")
     ax.set_yticks(range(len(variables)), labels=row_labels)
     ax.tick_params(length=0)
-    ax.set_xlabel("State (ISO code)")
+    ax.set_xlabel("State")
     ax.set_ylabel("Indicator")
     for spine in ax.spines.values():
         spine.set_visible(False)
     bar = figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
     short, long = _reference_text(diff_table.attrs.get("reference", "regional"))
     bar.set_label(plain(f"Difference from {short}{f' ({unit})' if unit else ''}", AXIS_LABEL_CHARS))
-    notes = (f"Cells: state minus {long}; outlined and bold: the {selection.ci_percent(diff_table)} confidence "
-             "interval excludes zero; grey: no estimate (suppressed).")
+    marks = (f"outlined and bold: {rule['text']}" if rule else
+             "differences are not marked for significance (pass the rows shown through estimate.significance.mark)")
+    notes = f"Cells: state minus {long}; {marks}; grey: no estimate (suppressed)."
     caption = caption_text(source or diff_table.attrs.get("source"), is_synthetic(diff_table, synthetic), notes)
     return finish(figure, title or f"Indicators by state: difference from {short}", caption)
 

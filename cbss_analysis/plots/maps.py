@@ -39,7 +39,7 @@ The empty tiles at (3, 1) and (3, 2) are the Baltic Sea."""
 @styled
 def state_map(values: pd.Series, *, title: str | None = None, label: str | None = None, fmt: str = "{:.1f}",
               vmin: float | None = None, vmax: float | None = None, cmap: str = SEQUENTIAL_CMAP,
-              source: str | None = None, synthetic: bool | None = None) -> Figure:
+              source: str | None = None, synthetic: bool | None = None, missing_label: str = "no data") -> Figure:
     """The eleven states as a tile map of the Baltic Sea region, coloured by a value.
 
     Parameters
@@ -61,6 +61,8 @@ def state_map(values: pd.Series, *, title: str | None = None, label: str | None 
         Source named in the caption.
     synthetic : bool, optional
         Say "Synthetic data" in the caption (default ``values.attrs["synthetic"]``).
+    missing_label : str
+        What a state without a value reads, where a blank means a fact ("no full ban"), not missing data.
 
     Returns
     -------
@@ -85,7 +87,7 @@ def state_map(values: pd.Series, *, title: str | None = None, label: str | None 
         ink = "#333333" if missing else text_colour(face)
         ax.text(column + 0.5, row + 0.66, code, ha="center", va="center", fontsize=12, fontweight="bold", color=ink)
         ax.text(column + 0.5, row + 0.42, plain(names[code]), ha="center", va="center", fontsize=6.5, color=ink)
-        ax.text(column + 0.5, row + 0.2, "no data" if missing else plain(_formatted(fmt, value), 20), ha="center", va="center",
+        ax.text(column + 0.5, row + 0.2, plain(missing_label) if missing else plain(_formatted(fmt, value), 20), ha="center", va="center",
                 fontsize=8.5, color=ink, style="italic" if missing else "normal")
     ax.text(3.5, 1.95, "Baltic\nSea", ha="center", va="center", fontsize=8, color="#7A9CC6", style="italic")
     ax.set_xlim(-0.1, 6.1)
@@ -94,7 +96,7 @@ def state_map(values: pd.Series, *, title: str | None = None, label: str | None 
     ax.set_axis_off()
     bar = figure.colorbar(ScalarMappable(norm=norm, cmap=colours), ax=ax, shrink=0.8, pad=0.02)
     bar.set_label(plain(label or str(values.name or "value"), AXIS_LABEL_CHARS))
-    notes = "Tile map: each square is one CBSS member state, placed roughly as on a map; grey hatched: no data."
+    notes = f"Tile map: each square is one CBSS member state, placed roughly as on a map; grey hatched: {missing_label}."
     caption = caption_text(source or values.attrs.get("source"), is_synthetic(values, synthetic), notes)
     return finish(figure, title or f"{values.name or 'Value'} by state", caption)
 

@@ -114,3 +114,20 @@ def group_order(values: pd.Series, groups: Sequence[str] | None) -> list[str]:
         present = set(values.dropna().astype(str))
         return [str(c) for c in values.cat.categories if str(c) in present]
     return list(dict.fromkeys(values.dropna().astype(str)))
+
+
+def significance_rule(table: pd.DataFrame, what: str) -> dict | None:
+    """The significance rule a comparison table was marked with (``estimate.significance.mark``), or None.
+
+    Raises a PlotError when the marks were computed over another family than the rows shown (the
+    table was filtered after marking), so that a figure never shows marks of another family.
+    """
+    rule = table.attrs.get("significance")
+    if not rule or "significant" not in table.columns:
+        return None
+    shown = int(pd.to_numeric(table["p_value"], errors="coerce").notna().sum()) if "p_value" in table.columns else -1
+    if shown != rule.get("family"):
+        raise PlotError(f"{what}: the marks were adjusted over {rule.get('family')} differences but {shown} are shown; "
+                        "mark the rows shown (estimate.significance.mark) after filtering them")
+    return rule
+

@@ -24,6 +24,7 @@ import matplotlib as mpl
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
+from cbss_analysis.common.notices import SYNTHETIC_NOTICE
 from cbss_analysis.common.text import strip_control
 
 OKABE_ITO: dict[str, str] = {
@@ -109,11 +110,24 @@ def styled(function: Callable[P, R]) -> Callable[P, R]:
 class CbssFigure(Figure):
     """A matplotlib Figure that Jupyter displays as PNG even when pyplot was never imported."""
 
-    def _repr_png_(self) -> bytes:
+    def png(self) -> bytes:
+        """The figure as PNG bytes, in the package's style (the same bytes on every call)."""
         buffer = io.BytesIO()
         with mpl.rc_context(RC):
             self.savefig(buffer, format="png", dpi=RC["figure.dpi"], metadata=_NO_METADATA["png"])
         return buffer.getvalue()
+
+    def _repr_png_(self) -> bytes | tuple[bytes, dict[str, str]]:
+        alt = alt_text(self)
+        return (self.png(), {"alt": alt}) if alt else self.png()
+
+
+def alt_text(figure: Figure) -> str:
+    """The figure's alternative text for screen readers and reports: its title and its caption, as drawn."""
+    title = figure._suptitle.get_text() if getattr(figure, "_suptitle", None) is not None else ""
+    caption = " ".join(t.get_text() for t in figure.texts if t.get_gid() == "caption")
+    parts = [" ".join(part.split()) for part in (title, caption) if part and part.strip()]
+    return ". ".join(p.rstrip(".") for p in parts) + "." if parts else ""
 
 
 def plain(text: Any, limit: int = LABEL_CHARS) -> str:
@@ -142,7 +156,7 @@ def new_figure(width: float, height: float, **subplots: Any) -> tuple[Figure, An
 
 def caption_text(source: str | None, synthetic: bool, notes: str | None = None) -> str:
     """The caption: what the marks mean, the source, and "Synthetic data" when it is."""
-    parts = ["Synthetic data: illustrative values, not real survey results."] if synthetic else []
+    parts = [SYNTHETIC_NOTICE] if synthetic else []
     if notes:
         parts.append(notes)
     if source:

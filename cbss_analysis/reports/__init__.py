@@ -27,16 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cbss_analysis import __version__, paths
+from cbss_analysis import __version__
 from cbss_analysis.common.checks import small_cells_notice
-from cbss_analysis.common.files import sha256_of
+from cbss_analysis.common.files import sha256_of, sha256_text
 from cbss_analysis.errors import ReportError
-from cbss_analysis.reports.cache import KERNEL_NAME, Inputs, run_inputs, run_key
+from cbss_analysis.reports import titles
+from cbss_analysis.reports.cache import KERNEL_NAME, Inputs, canonical_json, run_inputs, run_key
 from cbss_analysis.reports.files import claim_output_folder, recover, run_dir, sweep_kernel_folders
 from cbss_analysis.reports.index import write_index
 from cbss_analysis.reports.manifest import FAILED_MANIFEST, FAILED_NOTEBOOK, MANIFEST, read_json
 from cbss_analysis.reports.options import ReportOptions
 from cbss_analysis.reports.plan import Plan, RunSpec, load_plan, override_runs, select_runs
+from cbss_analysis.reports.redact import display_path, scrub_value
 
 __all__ = ["Plan", "ReportOptions", "ReportSummary", "RunSpec", "load_plan", "run_plan"]
 
@@ -121,24 +123,36 @@ def _locked(out: Path) -> Iterator[None]:
 
 def _manifest_base(run: RunSpec, plan: Plan, inputs: Inputs, key: str) -> dict[str, Any]:
     codebook = inputs.codebook(run)
-    try:
-        source = run.path.relative_to(paths.PROJECT_ROOT).as_posix()
-    except ValueError:
-        source = str(run.path)
+    hidden = [run.path.parent]
+    if isinstance(run.parameters.get("data_path"), str):
+        hidden.append((run.path.parent / run.parameters["data_path"]).resolve().parent)
+    files = [{"name": display_path(item["path"]), **{k: v for k, v in item.items() if k != "path"}}
+             for item in run_inputs(run, inputs)]
     return {
         "notebook": run.notebook,
         "run": run.run,
-        "source": source,
+        "title": titles.report_title(run, titles.notebook_heading(run.path, run.notebook)),
+        "question": titles.notebook_question(run.path),
+        "neighbours": titles.neighbours(plan.runs, run),
+        "source": display_path(run.path),
+        "notebook_sha256": inputs.notebook(run.path),
         "run_key": key,
-        "parameters": run.parameters,
+        "parameters": scrub_value(run.parameters, hidden),
         "defaults": {name: info.get("default") for name, info in plan.parameters[run.notebook].items()},
-        "inputs": run_inputs(run, inputs),
+        "inputs": files,
         "codebook": {"reference": codebook.reference, "title": codebook.title},
         "synthetic": codebook.synthetic,
         "package": {"name": "cbss-analysis", "version": __version__, "source_sha256": inputs.library},
         "environment": inputs.environment,
         "kernel": KERNEL_NAME,
     }
+
+
+def _key(run: RunSpec, plan: Plan, inputs: Inputs, options: ReportOptions) -> str:
+    """The run key (:func:`~cbss_analysis.reports.cache.run_key`), with what else shapes the output files:
+    whether a PDF is written and which runs the page links to (previous and next)."""
+    extra = {"pdf": options.pdf, "neighbours": titles.neighbours(plan.runs, run)}
+    return sha256_text(run_key(run, inputs, options.with_code) + canonical_json(extra))
 
 
 def _is_current(folder: Path, key: str) -> bool:
@@ -209,7 +223,7 @@ def run_plan(plan: Plan | Path | str | None = None, options: ReportOptions | Non
         recover(options.out, plan.runs)
         sweep_kernel_folders()
         try:
-            keys = {run.id: run_key(run, inputs, options.with_code) for run in runs}
+            keys = {run.id: _key(run, plan, inputs, options) for run in runs}
             todo = []
             for run in runs:
                 if not options.force and _is_current(run_dir(options.out, run), keys[run.id]):
@@ -256,7 +270,9 @@ def _execute(
     cache = options.survey_cache_folder
     kernel_env = (("CBSS_SURVEY_CACHE", str(cache) if cache is not None else "off"),)
     tasks = [RunTask(run, options.out, _manifest_base(run, plan, inputs, keys[run.id]), options.with_code, options.timeout,
-                     threads, uuid.uuid4().hex, kernel_env, (("notebook_sha256", inputs.notebook(run.path)),))
+                     threads, uuid.uuid4().hex, kernel_env, (("notebook_sha256", inputs.notebook(run.path)),),
+                     options.pdf, read_json(run_dir(options.out, run) / MANIFEST),
+                     tuple((row["role"], row["path"], row["sha256"]) for row in run_inputs(run, inputs)))
              for run in todo]
     by_token = {task.token: task for task in tasks}
     preload = notebook_modules(dict.fromkeys(run.path for run in todo))

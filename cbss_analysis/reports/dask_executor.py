@@ -191,12 +191,12 @@ def check_worker(task: Any) -> str | None:
         return f"worker {host}: notebook {notebook} is not reachable; the cluster needs the notebooks at the same path"
     if checks.get("notebook_sha256") and cache.notebook_source_hash(notebook) != checks["notebook_sha256"]:
         return f"worker {host}: notebook {notebook.name} differs from the client's"
-    for item in expected.get("inputs", []):
-        path = Path(item["path"])
-        role = "data file" if item.get("role") == "data" else "codebook file"
+    for kind, name, digest in task.input_files:
+        path = Path(name)
+        role = "data file" if kind == "data" else "codebook file"
         if not path.is_file():
             return f"worker {host}: {role} {path} is not reachable; the cluster needs the data at the same path"
-        if _digest(path) != item["sha256"]:
+        if _digest(path) != digest:
             return f"worker {host}: {role} {path.name} differs from the client's (sha256)"
     return None
 

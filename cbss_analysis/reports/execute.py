@@ -69,10 +69,10 @@ class Executed:
         One line, for a failure.
     kernel : str
         ``warm`` or ``started`` (how the kernel came to be).
-    html : str or None
-        The HTML report, when the worker rendered it (the Dask executor).
+    files : dict of str to bytes, or None
+        The run's rendered files (notebook, HTML, exports, PDF), when the worker rendered them (the Dask executor).
     manifest : dict
-        The final manifest, when the worker rendered the HTML.
+        The final manifest, when the worker rendered the files.
     """
 
     id: str
@@ -85,7 +85,7 @@ class Executed:
     duration_s: float = 0.0
     error: str | None = None
     kernel: str = ""
-    html: str | None = None
+    files: dict[str, bytes] | None = None
     manifest: dict[str, Any] | None = None
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cbss_analysis import paths
 from cbss_analysis.common.files import atomic_write
 from cbss_analysis.errors import ReportError
 from cbss_analysis.reports.manifest import MANIFEST
@@ -90,7 +91,8 @@ def claim_output_folder(out: Path) -> None:
         raise ReportError(f"--out {out.name}: is a file, not a folder")
     if (out / MARKER).is_file():
         return
-    if out.is_dir() and any(out.iterdir()):
+    shipped = out.is_dir() and out.resolve() == paths.REPORTS_DIR.resolve() and {p.name for p in out.iterdir()} <= {"README.md"}
+    if out.is_dir() and any(out.iterdir()) and not shipped:  # the project's reports/ ships with its README only
         raise ReportError(
             f"--out {out.name}: the folder is not empty and was not made by cbss-analysis report "
             f"(no {MARKER} file); choose a new or empty folder"

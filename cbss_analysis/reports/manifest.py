@@ -41,8 +41,14 @@ def records_synthetic(records: dict[str, Any]) -> bool:
 
 
 def write_json(path: Path, content: dict[str, Any]) -> None:
-    """Write JSON (sorted keys, indented) to ``path`` through a temporary file and an atomic rename."""
-    atomic_write(path, json.dumps(content, default=str, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    """Write JSON (sorted keys, indented) to ``path`` through a temporary file and an atomic rename.
+
+    Every text is scrubbed of absolute folders first (:func:`cbss_analysis.reports.redact.scrub`).
+    """
+    from cbss_analysis.reports.redact import scrub_value
+
+    clean = scrub_value(json.loads(json.dumps(content, default=str)))
+    atomic_write(path, json.dumps(clean, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

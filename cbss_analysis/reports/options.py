@@ -56,6 +56,8 @@ class ReportOptions:
     warm_kernels : bool
         Start kernels ahead of time with the notebooks' modules imported (default True); False starts each
         kernel from scratch as papermill does.
+    pdf : bool
+        Also write each report as PDF (WeasyPrint).
 
     Raises
     ------
@@ -79,6 +81,7 @@ class ReportOptions:
     scheduler: str | None = None
     survey_cache: bool = True
     warm_kernels: bool = True
+    pdf: bool = False
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

@@ -1,14 +1,14 @@
-"""One report run, written by the command: manifest, HTML and the atomic move into place.
+"""One report run, written by the command: manifest, HTML, exports and the atomic move into place.
 
 A worker executes the notebook (:mod:`cbss_analysis.reports.execute`) and returns it in memory; the command
-(or the Dask client) writes the run here. The notebook, the HTML and ``manifest.json`` are written into a
-temporary folder (``<out>/<notebook>/.tmp-<run>-<pid>``) and moved into place only when all three exist and
-their sha256 are recorded (:mod:`cbss_analysis.reports.files`), so a failed, interrupted or killed run never
+(or the Dask client) writes the run here. The notebook, the HTML, the CSV and XLSX exports, the PDF when asked,
+and ``manifest.json`` are written into a temporary folder (``<out>/<notebook>/.tmp-<run>-<pid>``) and moved into
+place only when all exist and their sha256 are recorded (:mod:`cbss_analysis.reports.files`), so a failed, interrupted or killed run never
 leaves a half-written folder and never damages the last good output. A failed run keeps its error notebook and a
 ``failed.json`` beside the last good output (``<run>/failed.ipynb``), each written by an atomic rename too.
 Workers write nothing into the output folder.
 
-The HTML is rendered where it costs least (:func:`render`): by the command, between results, for the local
+The files are rendered where it costs least (:func:`render`): by the command, between results, for the local
 pool (it has nbconvert loaded and its template compiled once, and the worker is free for the next run); by the
 cluster's workers for the Dask executor (many of them, one client).
 """
@@ -22,7 +22,6 @@ from typing import Any
 from cbss_analysis.common.files import sha256_of
 from cbss_analysis.reports.execute import Executed, RunStopped, RunTimeout, error_text
 from cbss_analysis.reports.files import move_into_place, output_names, run_dir, worker_folder
-from cbss_analysis.reports.html import export_html
 from cbss_analysis.reports.manifest import FAILED_MANIFEST, FAILED_NOTEBOOK, MANIFEST, records_synthetic, write_json
 from cbss_analysis.reports.tasks import RunResult, RunTask
 
@@ -42,14 +41,20 @@ def final_manifest(task: RunTask, executed: Executed) -> dict[str, Any]:
 
 
 def render(task: RunTask, executed: Executed) -> Executed:
-    """Render the HTML of an ok run into ``executed`` (``html`` and ``manifest``); failures pass unchanged."""
-    if executed.status != "ok" or executed.notebook is None or executed.html is not None:
+    """Render an ok run's files into ``executed`` (``files`` and ``manifest``); failures pass unchanged.
+
+    The files are the scrubbed notebook, the HTML, the CSV and XLSX exports and, when asked, the PDF
+    (:func:`cbss_analysis.reports.outputs.render_outputs`).
+    """
+    if executed.status != "ok" or executed.notebook is None or executed.files is not None:
         return executed
     import nbformat
 
+    from cbss_analysis.reports.outputs import render_outputs
+
     manifest = final_manifest(task, executed)
     nb = nbformat.reads(executed.notebook, as_version=4)
-    executed.html = export_html(nb, manifest, task.with_code)
+    executed.files = render_outputs(nb, manifest, task)
     executed.manifest = manifest
     return executed
 
@@ -69,12 +74,11 @@ def finish(task: RunTask, executed: Executed) -> RunResult:
     try:
         render(task, executed)
         manifest = dict(executed.manifest or final_manifest(task, executed))
-        names = output_names(spec)
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        (tmp / names["notebook"]).write_text(executed.notebook or "", encoding="utf-8")
-        (tmp / names["html"]).write_text(executed.html or "", encoding="utf-8")
-        manifest["file_sha256"] = {names[kind]: sha256_of(tmp / names[kind]) for kind in ("notebook", "html")}
+        for name, content in (executed.files or {}).items():
+            (tmp / name).write_bytes(content)
+        manifest["file_sha256"] = {name: sha256_of(tmp / name) for name in executed.files or {}}
         write_json(tmp / MANIFEST, manifest)
         move_into_place(tmp, run_dir(task.out, spec))
         return RunResult(spec.id, "ok", executed.duration_s)
@@ -110,9 +114,24 @@ def _write_failure(task: RunTask, notebook: str | None, manifest: dict[str, Any]
     final = run_dir(task.out, task.spec)
     final.mkdir(parents=True, exist_ok=True)
     if notebook is not None:
-        atomic_write(final / FAILED_NOTEBOOK, notebook)
+        atomic_write(final / FAILED_NOTEBOOK, _scrubbed(task, notebook))
         manifest["files"] = {"notebook": FAILED_NOTEBOOK}
     else:
         (final / FAILED_NOTEBOOK).unlink(missing_ok=True)
         manifest["files"] = {}
     write_json(final / FAILED_MANIFEST, manifest)
+
+
+def _scrubbed(task: RunTask, notebook: str) -> str:
+    """The error notebook without machine paths (its tracebacks name files), as the good outputs."""
+    import nbformat
+
+    from cbss_analysis.reports.outputs import hidden_folders
+    from cbss_analysis.reports.redact import scrub_notebook
+
+    try:
+        nb = nbformat.reads(notebook, as_version=4)
+    except Exception:  # not a notebook we can read: keep nothing of it rather than a path
+        return nbformat.writes(nbformat.v4.new_notebook())
+    scrub_notebook(nb, hidden_folders(task))
+    return nbformat.writes(nb)

@@ -20,7 +20,11 @@ class RunTask:
     ``manifest`` holds the manifest fields known before the run (parameters, inputs, codebook, package,
     environment, run key); the run adds times, status and records. ``kernel_env`` are environment variables
     of the run's kernel (the survey cache folder). ``token`` is unique per submission. ``checks`` are what a
-    remote worker verifies before it runs (the notebook's source hash).
+    remote worker verifies before it runs (the notebook's source hash). ``pdf`` asks for a PDF beside the HTML;
+    ``previous`` is the manifest of the run's last output (what changed since, :mod:`cbss_analysis.reports.changes`),
+    read by the command so that a remote worker needs no access to the output folder. ``input_files`` are the
+    run's data and codebook files as ``(role, path, sha256)``, for a remote worker to check (the manifest names
+    them without their folder).
     """
 
     spec: RunSpec
@@ -32,6 +36,9 @@ class RunTask:
     token: str = ""
     kernel_env: tuple[tuple[str, str], ...] = ()
     checks: tuple[tuple[str, str], ...] = ()
+    pdf: bool = False
+    previous: dict[str, Any] | None = None
+    input_files: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

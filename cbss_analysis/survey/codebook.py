@@ -28,6 +28,7 @@ from cbss_analysis.survey.codebook_model import (
     _ABSENT_KEYS,
     _F,
     _TOP_KEYS,
+    BETTER_DIRECTIONS,
     DESIGN_FALLBACKS,
     INCLUDE_SUFFIXES,
     LABELLED_TYPES,
@@ -42,7 +43,7 @@ from cbss_analysis.survey.codebook_model import (
 )
 
 __all__ = [
-    "DESIGN_FALLBACKS", "LABELLED_TYPES", "RULE_KINDS", "TEXT_TYPES", "VARIABLE_TYPES", "Codebook", "DesignSpec",
+    "BETTER_DIRECTIONS", "DESIGN_FALLBACKS", "LABELLED_TYPES", "RULE_KINDS", "TEXT_TYPES", "VARIABLE_TYPES", "Codebook", "DesignSpec",
     "Indicator", "Variable", "available_codebooks", "codebook_path", "include_path", "load_codebook", "rule_variables",
 ]
 

@@ -18,6 +18,7 @@ from cbss_analysis.survey.codebook_model import (
     _INDICATOR_KEYS,
     _REPLICATE_KEYS,
     _VARIABLE_KEYS,
+    BETTER_DIRECTIONS,
     DESIGN_FALLBACKS,
     LABELLED_TYPES,
     RULE_KINDS,
@@ -211,7 +212,14 @@ def _parse_indicator(raw: Any, where: str) -> Indicator:
         source=_F.optional_str(raw, "source", where),
         comparable_with=tuple(_F.plain_str(c, where, "comparable_with") for c in _F.as_list(raw.get("comparable_with"), where, "comparable_with")),
         break_=_F.optional_str(raw, "break", where),
+        better=_better(raw.get("better"), where),
     )
+
+
+def _better(value: Any, where: str) -> str | None:
+    if value is None or value in BETTER_DIRECTIONS:
+        return value
+    raise CodebookError(f"{where}: 'better' must be one of {', '.join(BETTER_DIRECTIONS)} (or left out), got {snippet(value)}")
 
 
 def _validate_references(codebook: Codebook, where: str) -> None:

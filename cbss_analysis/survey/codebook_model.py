@@ -34,7 +34,10 @@ DESIGN_FALLBACKS: dict[str, str] = {"weight": "zero", "strata": "own_stratum", "
 one stratum of their own within the other strata variables, e.g. per country), ``psu: own_psu`` (each such row is a
 PSU of its own: no clustering assumed for it)."""
 _VARIABLE_KEYS = {"name", "label", "question", "type", "values", "missing", "source", "module", "reverse", "range", "asked_of"}
-_INDICATOR_KEYS = {"id", "label", "variables", "rule", "population", "priority_areas", "source", "comparable_with", "break"}
+_INDICATOR_KEYS = {"id", "label", "variables", "rule", "population", "priority_areas", "source", "comparable_with", "break",
+                  "better"}
+BETTER_DIRECTIONS: tuple[str, ...] = ("higher", "lower")
+"""Values of an indicator's ``better``: which direction of the indicator is better for children."""
 _ABSENT_KEYS = {"indicator", "reason"}
 _F = Fields(CodebookError)
 
@@ -132,6 +135,9 @@ class Indicator:
     may join them. Empty: comparable with no other cycle (or not yet assessed)."""
     break_: str = ""
     """What changed between this cycle's measure and that of the cycles it is not comparable with (``break:``)."""
+    better: str | None = None
+    """``"higher"`` or ``"lower"``: which direction is better for children; None where it is not clear
+    (a state profile then says "higher" or "lower", never "better" or "worse")."""
 
     @property
     def kind(self) -> str:

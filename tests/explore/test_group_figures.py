@@ -30,7 +30,7 @@ def test_whole_sample_and_suppressed_rows(small_survey):
     assert table["suppressed"].any()
     figure = plots.estimates_by_group(table, "agecat")
     assert any(t.startswith("suppressed (n") for t in _texts(figure))
-    assert figure._repr_png_()[:4] == b"\x89PNG"
+    assert figure.png()[:4] == b"\x89PNG"
 
 
 def test_bad_arguments_are_plot_errors(small_survey):

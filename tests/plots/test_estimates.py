@@ -57,4 +57,4 @@ def test_figures_accept_the_estimate_engine_tables(mini_survey):
     by_state = estimate.proportion(survey, ["cyberbullied", "bullied_often"], by="state", min_n=5)
     figure = plots.indicator_heatmap(estimate.compare(by_state))
     assert ("Synthetic data" in caption(figure)) is survey.synthetic
-    assert data_axes(figure)[0].get_xlabel() == "State (ISO code)"
+    assert data_axes(figure)[0].get_xlabel() == "State"

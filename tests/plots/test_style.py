@@ -43,5 +43,6 @@ def test_svg_and_pdf_have_no_dates(tmp_path):
 
 def test_figures_display_in_jupyter_without_pyplot():
     figure = BUILDERS["state_map"](True)
-    png = figure._repr_png_()
-    assert png.startswith(b"\x89PNG") and png == figure._repr_png_()
+    png, metadata = figure._repr_png_()
+    assert png.startswith(b"\x89PNG") and (png, metadata) == figure._repr_png_()
+    assert metadata["alt"].startswith(figure.get_suptitle()), "the alt text is the title and the caption"

@@ -22,7 +22,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from cbss_analysis import reports
 from cbss_analysis.errors import ReportError
 from cbss_analysis.reports import dask_executor
-from cbss_analysis.reports.cache import Inputs, run_key
+from cbss_analysis.reports.cache import Inputs, run_inputs, run_key
 from cbss_analysis.reports.options import ReportOptions
 from cbss_analysis.reports.plan import load_plan
 from cbss_analysis.reports.tasks import RunTask
@@ -47,7 +47,8 @@ def _manifest_without_timing(raw: bytes) -> dict:
 
 
 def _html_without_timing(raw: bytes) -> str:
-    return re.sub(r"<tr><th>Run</th><td>[^<]*</td></tr>", "", raw.decode())
+    text = re.sub(r'<tr><th scope="row">Run</th><td>[^<]*</td></tr>', "", raw.decode())
+    return re.sub(r", run [0-9T:Z-]*</summary>", "</summary>", text)
 
 
 def _leftovers() -> list[str]:
@@ -150,13 +151,15 @@ def _task(tmp_path: Path) -> RunTask:
     run = plan.runs[1]
     inputs = Inputs()
     base = reports._manifest_base(run, plan, inputs, run_key(run, inputs, False))
-    return RunTask(run, tmp_path / "out", base, token="t", checks=(("notebook_sha256", inputs.notebook(run.path)),))
+    files = tuple((row["role"], row["path"], row["sha256"]) for row in run_inputs(run, inputs))
+    return RunTask(run, tmp_path / "out", base, token="t", checks=(("notebook_sha256", inputs.notebook(run.path)),),
+                   input_files=files)
 
 
 def test_a_worker_checks_what_it_would_run(tmp_path: Path) -> None:
     task = _task(tmp_path)
     assert dask_executor.check_worker(task) is None
-    data = Path(task.manifest["inputs"][0]["path"])
+    data = Path(task.input_files[0][1])
     data.write_text(data.read_text() + "SE,1.0\n")
     assert "profile.csv differs from the client's" in dask_executor.check_worker(task)
     data.unlink()

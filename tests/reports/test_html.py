@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from cbss_analysis.reports.html import disarm_external, export_html, provenance_header, table_of_contents
+from cbss_analysis.reports.html import disarm_external, export_html, page_top, table_of_contents
 from tests.reports.offline import CSS_EXTERNAL, EXTERNAL
 
 
@@ -23,7 +23,7 @@ def test_header_escapes_everything() -> None:
                 "codebook": {"reference": "cb", "title": "<b>x</b>"}, "synthetic": True,
                 "package": {"name": "cbss-analysis", "version": "0.1.0", "source_sha256": "def"},
                 "started": "s", "finished": "f", "duration_s": 1.0}
-    header = provenance_header(manifest)
+    header = page_top(manifest)
     assert "<b>x</b>" not in header and "&lt;b&gt;x&lt;/b&gt;" in header
     assert "SYNTHETIC DATA" in header and "min_n" in header and "(default)" in header
     toc = table_of_contents('<h2 id="A-b">A &lt;b&gt;<a class="anchor-link" href="#A-b">¶</a></h2>')

@@ -47,7 +47,7 @@ def test_full_plan_renders_every_run(rendered) -> None:
     assert nb["metadata"]["cbss"]["records"] == manifest["records"]
     data = manifest["inputs"][0]
     assert data["role"] == "data" and data["sha256"] == sha256_of(FIXTURES / "table.csv")
-    assert [Path(i["path"]).name for i in manifest["inputs"][1:]] == ["codebook.yaml", "cbss_online_risk.yaml",
+    assert [Path(i["name"]).name for i in manifest["inputs"][1:]] == ["codebook.yaml", "cbss_online_risk.yaml",
                                                                      "hbsc2018_oa.yaml"]
     assert manifest["synthetic"] is True and manifest["environment"]["packages"]["papermill"]
     for run in ("01_summary/default", "02_profile/DK", "02_profile/NO"):
@@ -87,10 +87,12 @@ def test_with_code_keeps_input_but_not_parameters(rendered) -> None:
 def test_index_links_resolve(rendered) -> None:
     _, out, _ = rendered
     page = (out / "index.html").read_text()
-    found = links(page)
-    assert len(found) == 9
+    found = [link for link in links(page) if not link.startswith("#")]
+    assert len(found) == 9, "per run: its report (linked by its subject), its notebook and its manifest"
     for link in found:
         assert (out / unquote(link)).is_file(), link
+    for anchor in (link[1:] for link in links(page) if link.startswith("#")):
+        assert f'id="{anchor}"' in page, anchor
     assert "mean_value: 0.5" in page and "label &lt;i&gt;x&lt;/i&gt;: &lt;b&gt;x&lt;/b&gt;" in page
 
 
@@ -125,7 +127,7 @@ def test_incremental_runs_and_failures(rendered, tmp_path: Path, monkeypatch: py
     assert (good / "failed.ipynb").is_file()
     index = (out / "index.html").read_text()
     assert "failing on purpose for DK" in index and 'href="02_profile/DK/failed.ipynb"' in index
-    assert all((out / unquote(link)).is_file() for link in links(index))
+    assert all((out / unquote(link)).is_file() for link in links(index) if not link.startswith("#"))
 
     fast = reports.run_plan(plan, out=out, only=["02_profile"], params=["fail=true"], jobs=1, fail_fast=True,
                             progress=False)

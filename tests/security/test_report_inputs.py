@@ -317,7 +317,7 @@ def test_a_full_disk_in_a_worker_fails_the_run_and_keeps_the_good_output(tmp_pat
     def full(*args: object, **kwargs: object) -> str:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("cbss_analysis.reports.run.export_html", full)  # forked workers inherit the patch
+    monkeypatch.setattr("cbss_analysis.reports.outputs.export_html", full)  # forked workers inherit the patch
     failed = reports.run_plan(plan, out=out, progress=False, force=True)
     assert failed.exit_code == 1 and "No space left on device" in failed.errors["one/default"]
     kept = _snapshot(out / "one" / "default")
