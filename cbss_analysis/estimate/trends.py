@@ -114,6 +114,7 @@ def trend(
     if rows["_cycle"].isna().any():
         raise EstimationError(f"trend: the table has a {over} the survey does not ({snippet(rows.loc[rows['_cycle'].isna(), over].iloc[0])})")
     books = {cycle.label: cycle.codebook for cycle in survey.cycles}
+    rows["_defined"] = _defined(rows, survey, over)
     specs = _change_specs(rows, label_columns, others, by, population)
     table_out = _changes(table, specs, rows, label_columns, others, cycles, level)
     if linear:
@@ -182,15 +183,27 @@ def _cycle_order(values: pd.Series, survey: Survey) -> list[str]:
     return [c for c in known if c in present] + sorted(present - set(known))
 
 
+def _defined(rows: pd.DataFrame, survey: Survey, over: str) -> np.ndarray:
+    """Rows of a cycle in which the variable was measured (some respondent of the cycle has a value), whether or not
+    the domain's estimate is suppressed: a cycle without the item (``absent`` in its codebook) has no changes."""
+    defined = np.zeros(len(rows), dtype=bool)
+    for variable in rows["variable"].unique():
+        mine = (rows["variable"] == variable).to_numpy()
+        if variable in survey.data.columns:
+            measured = survey.data[variable].notna().groupby(survey.data[over].astype(str)).any()
+            defined[mine] = rows.loc[mine, over].astype(str).map(measured).fillna(False).to_numpy(dtype=bool)
+        else:
+            defined[mine] = (rows.loc[mine, "n"].fillna(0).to_numpy() > 0) | rows.loc[mine, "_suppressed"].to_numpy()
+    return defined
+
+
 def _change_specs(
     rows: pd.DataFrame, label_columns: list[str], others: list[str], by: str, population: Mapping[str, float] | None,
 ) -> list[dict]:
     """Every change to compute: a domain's (+1 at ``to``, -1 at ``from``) or a regional average's."""
     specs: list[dict] = []
     domain_columns = [*label_columns, *others]
-    defined = rows["n"].fillna(0).to_numpy() > 0
-    defined |= rows["_suppressed"].to_numpy()
-    usable = rows.loc[defined]
+    usable = rows.loc[rows["_defined"].to_numpy()]
     for _, members in usable.groupby(domain_columns, dropna=False, sort=False, observed=True).groups.items():
         series = usable.loc[members].sort_values("_cycle")
         specs.extend(_pairs(series.index.to_numpy(), series["_cycle"].to_numpy(), average=None))
@@ -244,7 +257,7 @@ def _changes(
     estimates = np.where(rows["_available"].to_numpy(), table["estimate"].to_numpy(dtype=np.float64), np.nan)
     records = []
     for spec in specs:
-        key = spec.get("key", rows.loc[spec["positions"][0]])
+        key = spec["key"] if "key" in spec else rows.loc[spec["positions"][0]]
         record = {c: key[c] for c in [*label_columns, *others]}
         record.update({"average": spec["average"], "comparison": spec["comparison"], "from": cycles[spec["from_cycle"]],
                        "to": cycles[spec["to_cycle"]]})
@@ -278,12 +291,16 @@ def _linear_trends(
     levels = rows["level"] if "level" in rows else pd.Series(np.nan, index=rows.index)
     for variable in rows.loc[levels.isna().to_numpy(), "variable"].unique():
         mine = rows[(rows["variable"] == variable).to_numpy() & levels.isna().to_numpy()]
-        used = [cycles[i] for i in sorted(mine.loc[mine["n"].fillna(0) > 0, "_cycle"].unique())]
+        used = [cycles[i] for i in sorted(mine.loc[mine["_defined"], "_cycle"].unique())]
         if len(used) < 2:
             continue
         subset = survey.subset(survey.data[over].astype(str).isin(used))
         fits = linear(subset, f"{variable} ~ {CYCLE_YEAR_COLUMN}", by=others or None, level=level, min_n=min_n)
         slope = fits[fits["term"] == CYCLE_YEAR_COLUMN].reset_index(drop=True)
+        if others:  # only the table's domains (it may have been filtered to some states)
+            wanted = set(mine[others].astype(str).itertuples(index=False, name=None))
+            keys = slope[others].astype(str).itertuples(index=False, name=None)
+            slope = slope[[key in wanted for key in keys]].reset_index(drop=True)
         out = slope[others].copy() if others else pd.DataFrame(index=slope.index)
         out.insert(0, "variable", variable)
         if "level" in label_columns:

@@ -189,3 +189,28 @@ def test_the_result_carries_its_provenance(result, table):
     assert list(result.columns[:3]) == ["variable", "level", "state"]
     assert result["p_holm"].ge(result["p_value"] - 1e-15).all()
     assert result["state"].dtype == table["state"].dtype
+
+
+def test_an_average_without_states_in_both_cycles_is_suppressed(table):
+    lithuania = table[table["state"].astype(str) == "LT"]  # no 2013/14 cases
+    result = estimate.trend(lithuania)
+    averages = result[result["average"].notna()]
+    assert set(zip(averages["from"], averages["to"], strict=True)) == {("2009/10", "2017/18")}
+    assert not averages["suppressed"].any()
+    everything = estimate.trend(table[table["state"].astype(str).isin(["LT", "DK"])])
+    empty = everything[everything["average"].notna() & (everything["from"] == "2013/14")]
+    assert len(empty) == 2 and not empty["suppressed"].any()  # DK alone is in both 2013/14 and 2017/18
+
+
+def test_a_cycle_whose_estimates_are_all_suppressed_leaves_its_averages_suppressed(survey):
+    table = estimate.proportion(survey, "y_yes", by=["cycle", "state"], min_n=265)
+    assert table.loc[table["cycle"] == "2013/14", "suppressed"].all()
+    result = estimate.trend(table)
+    touching = result[result["average"].notna() & ((result["from"] == "2013/14") | (result["to"] == "2013/14"))]
+    assert len(touching) == 4 and touching["suppressed"].all() and touching["change"].isna().all()
+
+
+def test_a_filtered_table_gives_the_trends_of_its_domains_only(table):
+    result = estimate.trend(table[table["state"].astype(str) != "EE"])
+    assert set(result["state"].dropna().astype(str)) == {"DK", "LT"}
+    assert set(result.loc[result["comparison"] == "linear", "state"].astype(str)) == {"DK", "LT"}
