@@ -73,9 +73,19 @@ def methods_note(survey: Any, params: Any, level: float = DEFAULT_LEVEL) -> Meth
         The confidence level the notebook's intervals use.
     """
     sentences = []
-    if getattr(survey, "synthetic", False):
+    cycles = getattr(survey, "cycles", ())
+    if getattr(survey, "synthetic", False) and cycles:
+        listed = ", ".join(cycle.label for cycle in cycles)
+        sentences.append(f"{SYNTHETIC_NOTICE} The survey has the schemas of the HBSC cycles {listed} and their states' "
+                         "relative sample sizes but no real respondent; the figures say nothing about young people in any "
+                         "state, and the states' trends are invented.")
+    elif getattr(survey, "synthetic", False):
         sentences.append(f"{SYNTHETIC_NOTICE} The survey has the HBSC 2017/18 schema and sample sizes but no real "
                          "respondent; the figures say nothing about young people in any state.")
+    if cycles:
+        sentences.append("The cycles are independent samples: strata are nested within cycle, so a change between two "
+                         "cycles has the sum of their variances; a change across a break in a question's wording or codes "
+                         "(as each cycle's codebook records it) is marked as not comparable.")
     sentences.append(design_sentence(survey))
     sentences.append(f"Confidence intervals are {level:.0%} and use the design's degrees of freedom.")
     rule = rule_text(params.min_n)

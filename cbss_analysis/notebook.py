@@ -40,7 +40,8 @@ together with the package modules that the plan's notebooks import by name (``es
 class NotebookParameters:
     """The checked parameters of a notebook run."""
 
-    data_path: Path | None
+    data_path: Path | tuple[Path, ...] | None
+    """One survey file, the files of several cycles (a stacked survey), or None for the embedded survey."""
     codebook: str | None
     states: tuple[str, ...]
     min_n: int
@@ -53,7 +54,7 @@ def _show_one_line(shell, etype, value, tb, tb_offset=None):  # IPython custom-e
 
 
 def setup(
-    data_path: str | Path | None = None,
+    data_path: str | Path | Sequence[str | Path] | None = None,
     codebook: str | None = None,
     states: Sequence[str] | None = None,
     min_n: int = checks.DEFAULT_MIN_N,
@@ -64,8 +65,9 @@ def setup(
 
     Parameters
     ----------
-    data_path : str or Path, optional
-        Survey file; None for the embedded synthetic survey.
+    data_path : str, Path or sequence of them, optional
+        Survey file; a list of files, one per survey cycle, for a survey of several cycles
+        (``load_survey([...])``: each file's codebook chosen from its schema); None for the embedded synthetic survey.
     codebook : str, optional
         Codebook name or path; None for the default.
     states : sequence of str, optional
@@ -84,14 +86,19 @@ def setup(
         One line naming the parameter and its value.
     """
     _install_one_line_errors()
-    if data_path not in (None, "") and not Path(data_path).expanduser().is_file():
-        raise DataError(f"parameter data_path={str(data_path)!r}: no such file")
+    files = list(data_path) if isinstance(data_path, (list, tuple)) else [data_path] if data_path not in (None, "") else []
+    for file in files:
+        if not Path(file).expanduser().is_file():
+            raise DataError(f"parameter data_path={str(file)!r}: no such file")
+    if isinstance(data_path, (list, tuple)) and codebook:
+        raise DataError("parameter codebook: with several files each file's codebook is chosen from its schema; leave it None")
     checks.report_min_n(min_n, allow_small_cells, "parameter", DataError)
     chosen = tuple(check_state(s) for s in states) if states else tuple(state_codes())
     focal = check_state(state) if state is not None else None
     _display_options()
     return NotebookParameters(
-        data_path=Path(data_path).expanduser() if data_path not in (None, "") else None,
+        data_path=(tuple(Path(f).expanduser() for f in files) if isinstance(data_path, (list, tuple))
+                   else Path(files[0]).expanduser() if files else None),
         codebook=codebook or None,
         states=chosen,
         min_n=min_n,
@@ -131,7 +138,7 @@ def start(
     from cbss_analysis.survey import load_survey
 
     params = setup(data_path, codebook, states, min_n, state=state, allow_small_cells=allow_small_cells)
-    survey = load_survey(params.data_path, params.codebook)
+    survey = load_survey(list(params.data_path) if isinstance(params.data_path, tuple) else params.data_path, params.codebook)
     return NotebookStart(survey, indicator_labels(survey), params)
 
 

@@ -71,3 +71,23 @@ def test_helpers_without_a_codebook(mini_frame):
     assert kept["x"].tolist() == [1, 3] and kept.index.tolist() == [0, 1]
     assert keep_states(table.rename(columns={"state": "iso2"}), ["FI"], column="iso2")["x"].tolist() == [2]
     assert split_available(survey, ["age", "cyberbullied"]) == ["age"]
+
+
+def test_several_cycles_files_start_a_stacked_survey(tmp_path):
+    import warnings
+
+    from cbss_analysis.methods import methods_note
+    from cbss_analysis.synthetic.cycles import embedded_cycle_paths
+
+    files = [str(p) for p in embedded_cycle_paths()[2:]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        survey, labels, params = start(files, None, ["EE", "LV"], 30)
+    assert [c.label for c in survey.cycles] == ["2009/10", "2013/14", "2017/18"]
+    assert params.data_path == tuple(embedded_cycle_paths()[2:]) and labels["been_bullied"].startswith("Bullied")
+    note = repr(methods_note(survey, params))
+    assert "schemas of the HBSC cycles 2009/10, 2013/14, 2017/18" in note and "strata are nested within cycle" in note
+    with pytest.raises(DataError, match=r"parameter data_path='.*nowhere.sav': no such file"):
+        setup([*files, str(tmp_path / "nowhere.sav")])
+    with pytest.raises(DataError, match="with several files each file's codebook is chosen from its schema"):
+        setup(files, codebook="hbsc2010_oa")

@@ -10,7 +10,10 @@ The engine reproduces R ``survey`` 4.1 (``svymean``, ``svytotal``, ``svyratio``,
 ``svyquantile``, ``svyttest``, ``svyby``, ``svyciprop``, ``svycontrast``, ``subset``) to 1e-8
 relative; ``tests/reference/estimates.R`` and ``tests/reference/verbs.R`` compute the reference
 values. The verbs: :func:`mean`, :func:`proportion`, :func:`total`, :func:`ratio` (these four keep
-their linearisation, for :func:`contrast` and :func:`compare`), :func:`quantile`, :func:`ttest`.
+their linearisation, for :func:`contrast` and :func:`compare`), :func:`quantile`, :func:`ttest`; on a survey of
+several cycles, :func:`trend` and :func:`regional_average` (:mod:`~cbss_analysis.estimate.trends`,
+:mod:`~cbss_analysis.estimate.averages`; against
+``tests/reference/trends.R``).
 
 Conventions, each as in R:
 
@@ -57,16 +60,19 @@ from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import derived_population_counts, suppress
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
+from cbss_analysis.estimate.averages import regional_average
 from cbss_analysis.estimate.chisq import chisq
 from cbss_analysis.estimate.contrasts import contrast
 from cbss_analysis.estimate.crosstab import crosstab
 from cbss_analysis.estimate.linearization import (
     ESTIMATE_INDEX,
     LINEARIZATION_ATTR,
+    SURVEY_ATTR,
     TABLE_COLUMNS_AFTER_BY,
     TABLE_COLUMNS_BEFORE_BY,
     Linearization,
     LinearizationRef,
+    SurveyRef,
     analysis_columns,
     by_names,
     deff_reference,
@@ -76,13 +82,14 @@ from cbss_analysis.estimate.linearization import (
 from cbss_analysis.estimate.quantiles import quantile
 from cbss_analysis.estimate.ratios import ratio
 from cbss_analysis.estimate.replication import replicate_linearize
+from cbss_analysis.estimate.trends import trend
 from cbss_analysis.estimate.ttests import ttest
 from cbss_analysis.survey import Survey
 from cbss_analysis.survey.summary import labels_for
 
 __all__ = [
     "Linearization", "LinearizationRef", "chisq", "compare", "contrast", "crosstab", "holm", "mean", "proportion",
-    "quantile", "ratio", "total", "ttest",
+    "quantile", "ratio", "regional_average", "total", "trend", "ttest",
 ]
 
 
@@ -248,6 +255,7 @@ def _estimate(
     hidden = table["suppressed"].to_numpy(dtype=bool)  # a suppressed estimate leaves no trace a contrast could use
     linearization = dataclasses.replace(linearization, estimate=np.where(hidden, np.nan, linearization.estimate))
     table.attrs[LINEARIZATION_ATTR] = LinearizationRef(linearization)
+    table.attrs[SURVEY_ATTR] = SurveyRef(survey)
     return table
 
 

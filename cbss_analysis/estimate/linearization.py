@@ -36,6 +36,8 @@ from cbss_analysis.survey.replicates import ReplicateArrays
 TABLE_COLUMNS_BEFORE_BY = ("variable", "level")
 TABLE_COLUMNS_AFTER_BY = ("estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "deff", "suppressed", "df")
 LINEARIZATION_ATTR = "linearization"
+SURVEY_ATTR = "survey"
+"""``attrs`` key of the :class:`SurveyRef` to the survey an estimate table was computed on (for :func:`trend`)."""
 ESTIMATE_INDEX = "_estimate_index"
 DEFF_REFERENCES = {True: "replace", "replace": "replace", "wor": "wor", False: None}
 
@@ -108,6 +110,32 @@ class LinearizationRef(str):
 
     def __reduce__(self) -> tuple:
         return (LinearizationRef, (self.linearization,))
+
+
+class SurveyRef(str):
+    """The ``attrs`` value that points to the survey an estimate table was made from, in memory only.
+
+    :func:`cbss_analysis.estimate.trend` needs the respondents for its linear-trend regression. Like
+    :class:`LinearizationRef` it is a string label (``to_parquet`` writes only the label), equal only to itself and
+    never copied; unlike it, pickling keeps only the label (a plain string), so that a saved or sent table never
+    carries respondent-level rows: such a table needs ``survey=`` again.
+    """
+
+    survey: Survey
+
+    def __new__(cls, survey: Survey) -> SurveyRef:
+        ref = super().__new__(cls, f"cbss_analysis.estimate survey {uuid.uuid4().hex}")
+        ref.survey = survey
+        return ref
+
+    def __copy__(self) -> SurveyRef:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> SurveyRef:
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (str, (str(self),))
 
 
 @dataclass(frozen=True)

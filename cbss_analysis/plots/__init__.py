@@ -9,6 +9,7 @@ units) and a caption naming the source, and "Synthetic data" when the input says
 - :func:`gap_plot`: two groups per state (girls vs boys, or two ages), dumbbell chart.
 - :func:`state_map`: tile-grid map of the eleven states coloured by a value.
 - :func:`indicator_heatmap`: indicators x states, difference from the regional average.
+- :func:`trend_plot`: each state's estimate across survey cycles, the regional average and the breaks.
 - :func:`timeline`: CBSS milestones and the states' corporal-punishment bans and first Barnahus.
 """
 
@@ -18,6 +19,7 @@ from cbss_analysis.plots.heatmap import indicator_heatmap
 from cbss_analysis.plots.maps import TILES, state_map
 from cbss_analysis.plots.style import OKABE_ITO, PALETTE, save_figure
 from cbss_analysis.plots.timeline import timeline
+from cbss_analysis.plots.trends import trend_plot
 
 __all__ = ["OKABE_ITO", "PALETTE", "TILES", "estimates_by_group", "estimates_by_state", "gap_plot", "indicator_heatmap", "save_figure",
-           "state_map", "timeline"]
+           "state_map", "timeline", "trend_plot"]

@@ -1,4 +1,5 @@
-"""Comparability of an indicator across survey cycles, as the cycles' codebooks declare it (issue #13).
+"""Survey cycles: their labels and years, the cycles of a stacked survey, and the comparability of an
+indicator across cycles as the cycles' codebooks declare it (issue #13).
 
 Each cycle's codebook (``hbsc2002_oa`` ... ``hbsc2018_oa``) either defines an indicator, with ``comparable_with``
 (the other cycles whose indicator of the same id measures the same thing) and ``break`` (what changed), or lists it
@@ -8,13 +9,56 @@ can refuse, or mark, a trend across a break. See data/codebooks/README.md, "Tren
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
-from cbss_analysis.errors import CodebookError
+from cbss_analysis.common.text import snippet
+from cbss_analysis.errors import CodebookError, DataError
 from cbss_analysis.survey.codebook import Codebook, load_codebook
+
+CYCLE_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
+"""A cycle label: the school year of the survey, "2001/02" ... "2017/18"."""
+
+
+def cycle_year(cycle: str) -> int:
+    """The year a cycle's label ends in, which is the year of its fieldwork's end: "2001/02" -> 2002.
+
+    It is the regressor of the linear trend (:func:`cbss_analysis.estimate.trend`).
+
+    Raises
+    ------
+    DataError
+        If ``cycle`` is not a label such as "2005/06" (two consecutive years).
+    """
+    match = CYCLE_PATTERN.match(cycle) if isinstance(cycle, str) else None
+    if match is None or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+        raise DataError(f"cycle {snippet(cycle)} is not a survey cycle label such as '2005/06' (two consecutive years)")
+    return int(match.group(1)) + 1
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One cycle of a stacked survey (:func:`cbss_analysis.survey.stacking.stack_surveys`)."""
+
+    label: str
+    """"2005/06"."""
+    year: int
+    """2006 (:func:`cycle_year`)."""
+    codebook: Codebook = field(repr=False)
+    """The codebook the cycle's file was read through: its indicator rules, comparability and absent items."""
+    source: Path | None
+    """The cycle's file."""
+    respondents: int
+    """Rows of the cycle in the stacked survey."""
+
+
+def codebook_names(book: Codebook) -> frozenset[str]:
+    """The names a codebook answers to in ``comparable_with``: its own and those of the codebooks it includes
+    (``cbss_synthetic`` includes ``hbsc2018_oa``, so it is the 2017/18 cycle for comparability)."""
+    return frozenset({book.name, *(path.stem for path in book.files[1:])})
 
 
 @dataclass(frozen=True)
@@ -64,8 +108,8 @@ def comparability(codebooks: Sequence[str | Path | Codebook], indicator_id: str)
             raise CodebookError(f"{book.name}: indicator {indicator_id!r} is neither defined nor declared absent")
     breaks = []
     for before, after in pairwise(having):
-        forward = after.name in before.indicators[indicator_id].comparable_with
-        backward = before.name in after.indicators[indicator_id].comparable_with
+        forward = bool(codebook_names(after) & set(before.indicators[indicator_id].comparable_with))
+        backward = bool(codebook_names(before) & set(after.indicators[indicator_id].comparable_with))
         if forward != backward:
             raise CodebookError(f"{before.name} and {after.name} disagree on whether {indicator_id!r} is comparable")
         if not forward:

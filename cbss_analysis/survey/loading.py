@@ -13,6 +13,7 @@ through the same codebook; the survey and every message are the same either way.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -22,14 +23,18 @@ from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import DataError
 from cbss_analysis.survey import cache as survey_cache
 from cbss_analysis.survey.codebook import Codebook, load_codebook
+from cbss_analysis.survey.codebook_choice import SYNTHETIC_FILE_LABEL_PREFIX, codebook_for_file, default_codebook_for
 from cbss_analysis.survey.core import Survey
+from cbss_analysis.survey.cycles import cycle_year
 from cbss_analysis.survey.design import Design
 from cbss_analysis.survey.readers import read_raw
 from cbss_analysis.survey.replicates import ReplicateDesign
+from cbss_analysis.survey.stacking import stack_surveys
 
-SYNTHETIC_FILE_LABEL_PREFIX = "SYNTHETIC"
-"""A file whose label starts with this is synthetic (the embedded survey, ``cbss-analysis synth`` output)."""
+__all__ = ["SYNTHETIC_FILE_LABEL_PREFIX", "apply_design_fallback", "default_codebook_for", "design_from_codebook", "load_survey"]
 
+FileSpec = str | Path | tuple[str | Path, str | Path | Codebook]
+"""One cycle's file for :func:`load_survey`: a path, or a pair (path, codebook)."""
 
 def design_from_codebook(codebook: Codebook, lonely_psu: str | None = None) -> Design | ReplicateDesign:
     """The :class:`Design` that a codebook declares, or its :class:`ReplicateDesign` when the design
@@ -52,23 +57,33 @@ def design_from_codebook(codebook: Codebook, lonely_psu: str | None = None) -> D
 
 
 def load_survey(
-    path: str | Path | None = None,
+    path: str | Path | Sequence[FileSpec] | Mapping[str, FileSpec] | None = None,
     codebook: str | Path | Codebook | None = None,
     keep_all_countries: bool = False,
     lonely_psu: str | None = None,
     cache: str | Path | bool | None = None,
 ) -> Survey:
-    """Load survey microdata through a codebook.
+    """Load survey microdata through a codebook; several cycles' files into one stacked survey.
 
     Parameters
     ----------
-    path : str or Path, optional
+    path : str, Path, sequence or mapping, optional
         A ``.sav``, ``.dta``, ``.csv`` or ``.parquet`` file. Default: the embedded synthetic
         survey (``data/survey/cbss_synthetic_hbsc2018.sav``).
+
+        **Several cycles**: a list of files (``[path_2006, path_2014, path_2018]``; an item may be a pair
+        ``(path, codebook)``), each read through its codebook (default: the cycle codebook its schema fits,
+        :func:`~cbss_analysis.survey.codebook_choice.codebook_for_file`) and labelled with the codebook's
+        ``cycle``; or a mapping ``{"2005/06": (path, codebook), ...}`` (a value may be a path alone), whose keys
+        are the cycles. The result is one survey with a ``cycle`` column, strata nested within cycle and PSUs
+        within strata (independent samples) and the harmonised indicators
+        (:func:`~cbss_analysis.survey.stacking.stack_surveys`); every estimator takes ``by=["cycle", ...]``.
     codebook : str, Path or Codebook, optional
         A shipped codebook name, a YAML path, or a loaded codebook. Default: ``cbss_synthetic``
         for a file labelled synthetic (the embedded survey, ``cbss-analysis synth`` output),
-        else ``hbsc2018_oa`` (the real HBSC 2017/18 open-access file).
+        else ``hbsc2018_oa`` (the real HBSC 2017/18 open-access file), else (an SPSS or Stata file without
+        that codebook's design variables) the cycle codebook its schema fits. Not with several files: give
+        each file's codebook with it.
     keep_all_countries : bool
         Keep rows of countries that are not CBSS member states (their ``state`` is NA).
         By default they are left out, with a warning that counts them.
@@ -87,8 +102,14 @@ def load_survey(
     Raises
     ------
     DataError, CodebookError, DesignError
-        One line naming the file, the variable and the value.
+        One line naming the file, the variable and the value; for several files also: a file's codebook that
+        names no cycle (use the mapping), two files of one cycle, designs that cannot be stacked.
     """
+    if isinstance(path, Mapping) or (isinstance(path, Sequence) and not isinstance(path, str)):
+        if codebook is not None:
+            raise DataError("load_survey: with several files give each its codebook, as (path, codebook) or "
+                            "{cycle: (path, codebook)}, not codebook=")
+        return _load_cycles(path, keep_all_countries, lonely_psu, cache)
     path = Path(path).expanduser() if path is not None else paths.embedded_survey()
     if codebook is None:
         codebook = default_codebook_for(path)
@@ -116,6 +137,37 @@ def load_survey(
     if key is not None:
         survey_cache.write_entry(folder, key, survey.data, {"synthetic": synthetic, "left_out": left_out})
     return survey
+
+
+def _load_cycles(
+    files: Sequence[FileSpec] | Mapping[str, FileSpec], keep_all_countries: bool, lonely_psu: str | None,
+    cache: str | Path | bool | None,
+) -> Survey:
+    """Each cycle's file through its codebook, stacked (see :func:`load_survey`)."""
+    items = list(files.items()) if isinstance(files, Mapping) else [(None, spec) for spec in files]
+    if not items:
+        raise DataError("load_survey: no file given")
+    surveys: dict[str, Survey] = {}
+    seen: dict[str, str] = {}
+    for key, spec in items:
+        path, book = spec if isinstance(spec, tuple) else (spec, None)
+        if not isinstance(path, (str, Path)):
+            raise DataError(f"load_survey: {snippet(spec)} is not a file path or a (path, codebook) pair")
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise DataError(f"{path}: no such file")
+        book = load_codebook(book if book is not None else codebook_for_file(path)) if not isinstance(book, Codebook) else book
+        cycle = key if key is not None else book.cycle
+        if cycle is None:
+            raise DataError(f"{path.name}: codebook {snippet(book.name)} names no cycle; pass {{cycle: (path, codebook)}}")
+        cycle_year(cycle)
+        if key is not None and book.cycle is not None and book.cycle != cycle:
+            raise DataError(f"{path.name}: given as cycle {snippet(cycle)} but codebook {book.name} is of cycle {book.cycle}")
+        if cycle in seen:
+            raise DataError(f"{path.name}: cycle {cycle} is already read from {seen[cycle]}; give one file per cycle")
+        seen[cycle] = path.name
+        surveys[cycle] = load_survey(path, book, keep_all_countries, lonely_psu, cache)
+    return stack_surveys(surveys, lonely_psu)
 
 
 FALLBACK_STRATUM_CODE = -1
@@ -160,21 +212,6 @@ def apply_design_fallback(frame: pd.DataFrame, codebook: Codebook, where: str = 
                 warnings.warn(f"{where}: {count:,} row(s) without {role} variable {name!r} get {what} (design.fallback)",
                               stacklevel=3)
     return out
-
-
-def default_codebook_for(path: Path) -> str:
-    """Name of the codebook that fits a file: ``cbss_synthetic`` for files labelled synthetic, else ``hbsc2018_oa``."""
-    if path.suffix.lower() in {".sav", ".zsav", ".dta"} and path.is_file() and path.stat().st_size > 0:
-        import pyreadstat
-
-        reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
-        try:
-            _, meta = reader(str(path), metadataonly=True)
-        except Exception:  # an unreadable file is reported by read_raw with its own message
-            return "hbsc2018_oa"
-        if (meta.file_label or "").upper().startswith(SYNTHETIC_FILE_LABEL_PREFIX):
-            return paths.DEFAULT_CODEBOOK
-    return "hbsc2018_oa"
 
 
 def _member_rows(frame: pd.DataFrame, state_variable: str, path: Path) -> tuple[pd.DataFrame, tuple[int, int] | None]:

@@ -21,7 +21,7 @@ _SAV_FIXED_STAMP: bytes = b"01 Jan 1800:00:00"
 
 
 
-def write_sav(frame: pd.DataFrame, path: str | Path, codebook: Codebook | None = None) -> Path:
+def write_sav(frame: pd.DataFrame, path: str | Path, codebook: Codebook | None = None, file_label: str | None = None) -> Path:
     """Write a generated frame as an SPSS file with the codebook's labels, byte-reproducibly.
 
     Variable labels, value labels (plus "Not asked (skip pattern)" on missing codes), SPSS
@@ -41,6 +41,9 @@ def write_sav(frame: pd.DataFrame, path: str | Path, codebook: Codebook | None =
         Destination ``.sav`` file.
     codebook : Codebook, optional
         Default: the ``cbss_synthetic`` codebook.
+    file_label : str, optional
+        Default: :func:`~cbss_analysis.common.notices.synthetic_file_label` of the frame's seed; it must say
+        SYNTHETIC (the loader recognises synthetic files by it).
 
     Returns
     -------
@@ -65,7 +68,7 @@ def write_sav(frame: pd.DataFrame, path: str | Path, codebook: Codebook | None =
         pyreadstat.write_sav(
             frame,
             str(partial),
-            file_label=synthetic_file_label(frame.attrs.get("seed", SEED)),
+            file_label=file_label or synthetic_file_label(frame.attrs.get("seed", SEED)),
             column_labels=labels,
             compress=True,
             variable_value_labels=value_labels,

@@ -43,7 +43,7 @@ def test_normalise_strips_run_to_run_noise_and_keeps_cell_ids() -> None:
 
 
 def test_notebooks_are_the_committed_ones_or_those_named(capsys: pytest.CaptureFixture[str]) -> None:
-    assert notebooks() == sorted(paths.NOTEBOOKS_DIR.glob("0*.ipynb")) and len(notebooks()) == 6
+    assert notebooks() == sorted(paths.NOTEBOOKS_DIR.glob("0*.ipynb")) and len(notebooks()) == 7
     assert notebooks(["03_attitudes"]) == notebooks(["03_attitudes.ipynb"]) == [paths.NOTEBOOKS_DIR / "03_attitudes.ipynb"]
     with pytest.raises(ReportError, match="no such notebook; available: 01_regional_strategy, 02_data_overview"):
         notebooks(["nope"])
