@@ -305,8 +305,8 @@ def _linear_trends(
         out.insert(0, "variable", variable)
         if "level" in label_columns:
             out.insert(1, "level", np.nan)
-        first, last = used[0], used[-1]
-        out["average"], out["comparison"], out["from"], out["to"] = None, "linear", first, last
+        out["average"], out["comparison"] = None, "linear"
+        out["from"], out["to"] = _domain_span(mine, out, others, cycles)
         for column, source in (("change", "estimate"), ("se", "se"), ("ci_low", "ci_low"), ("ci_high", "ci_high"),
                                ("p_value", "p_value"), ("df", "df"), ("suppressed", "suppressed")):
             out[column] = slope[source].to_numpy()
@@ -315,6 +315,22 @@ def _linear_trends(
     if not frames:
         return pd.DataFrame(columns=[*label_columns, *others, *TREND_COLUMNS])
     return pd.concat(frames, ignore_index=True)
+
+
+def _domain_span(mine: pd.DataFrame, out: pd.DataFrame, others: list[str], cycles: list[str]) -> tuple[list[str], list[str]]:
+    """The first and last cycle with an estimate of each domain of ``out`` (a state without cases in a cycle
+    starts later: Iceland has no 2001/02 cases)."""
+    defined = mine[mine["_defined"].to_numpy(dtype=bool)]
+    if not others:
+        span = (cycles[int(defined["_cycle"].min())], cycles[int(defined["_cycle"].max())])
+        return [span[0]] * len(out), [span[1]] * len(out)
+    keys = defined[others].astype(str).itertuples(index=False, name=None)
+    spans: dict[tuple, list[int]] = {}
+    for key, cycle in zip(keys, defined["_cycle"].to_numpy(), strict=True):
+        spans.setdefault(key, []).append(int(cycle))
+    everywhere = sorted({int(c) for c in defined["_cycle"]})
+    wanted = [spans.get(k, everywhere) for k in out[others].astype(str).itertuples(index=False, name=None)]
+    return [cycles[min(span)] for span in wanted], [cycles[max(span)] for span in wanted]
 
 
 def _mark_breaks(out: pd.DataFrame, books: dict, cycles: list[str], breaks: str) -> pd.DataFrame:
