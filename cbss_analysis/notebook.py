@@ -150,6 +150,28 @@ def _install_one_line_errors() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.set_custom_exc((CbssError,), _show_one_line)
+        _one_line_warnings()
+
+
+_PACKAGE_FOLDER = str(Path(__file__).resolve().parent)
+
+
+def _one_line_warnings() -> None:
+    """In a notebook, the package's own warnings read as one line (``UserWarning: ...``), without the file and line
+    of the code that raised them: a notebook or report shows no machine path. Other warnings keep Python's format."""
+    import warnings
+
+    default = warnings.formatwarning
+    if getattr(default, "cbss_one_line", False):
+        return
+
+    def formatwarning(message, category, filename, lineno, line=None):  # warnings.formatwarning's signature
+        if str(filename).startswith(_PACKAGE_FOLDER):
+            return f"{category.__name__}: {message}\n"
+        return default(message, category, filename, lineno, line)
+
+    formatwarning.cbss_one_line = True
+    warnings.formatwarning = formatwarning
 
 
 def _display_options() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -91,3 +93,16 @@ def test_several_cycles_files_start_a_stacked_survey(tmp_path):
         setup([*files, str(tmp_path / "nowhere.sav")])
     with pytest.raises(DataError, match="with several files each file's codebook is chosen from its schema"):
         setup(files, codebook="hbsc2010_oa")
+
+
+def test_the_package_warnings_read_as_one_line_in_notebooks(monkeypatch) -> None:
+    import warnings
+
+    from cbss_analysis import notebook
+
+    monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)
+    notebook._one_line_warnings()
+    inside = str(Path(notebook.__file__).resolve().parent / "survey" / "loading.py")
+    shown = warnings.formatwarning("12 row(s) get a PSU each", UserWarning, inside, 169)
+    assert shown == "UserWarning: 12 row(s) get a PSU each\n", "no file, no line, no machine path"
+    assert "/elsewhere.py:3" in warnings.formatwarning("other", UserWarning, "/elsewhere.py", 3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import numpy as np
 import pytest
@@ -47,3 +49,13 @@ def test_notebooks_never_print_frames_of_the_data(path):
     sources = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
     for forbidden in ("survey.data.head", "survey.data.sample", "survey.data.tail", "survey.data\n", "display(survey.data"):
         assert forbidden not in sources + "\n"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_committed_notebook_output_carries_a_machine_path(path) -> None:
+    from cbss_analysis.reports.redact import FORBIDDEN_PREFIXES
+
+    text = _output_text(path)
+    found = [prefix for prefix in (*FORBIDDEN_PREFIXES, str(paths.PROJECT_ROOT)) if prefix in text]
+    found += re.findall(r"/[^\s\"'<>]*/cbss_analysis/[^\s\"'<>]*\.py", text)  # a warning's source file, wherever checked out
+    assert not found, f"{path.name} shows {found}"
