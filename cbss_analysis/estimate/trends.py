@@ -209,6 +209,8 @@ def _change_specs(
         specs.extend(_pairs(series.index.to_numpy(), series["_cycle"].to_numpy(), average=None))
     if by not in others:
         return specs
+    if population is None:
+        population = contrasts.published_child_population()
     group_columns = [*label_columns, *[c for c in others if c != by]]
     for _, members in usable.groupby(group_columns, dropna=False, sort=False, observed=True).groups.items():
         group = usable.loc[members]
