@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -51,7 +52,7 @@ def state_trend_plot(estimates: pd.DataFrame, averages: pd.DataFrame, changes: p
     variables = list(variables) if variables else list(dict.fromkeys(estimates["variable"].astype(str)))
     columns = min(2, max(len(variables), 1))
     rows_n = int(np.ceil(len(variables) / columns)) if variables else 1
-    figure, axes = new_figure(8.0, 2.6 * rows_n + 1.2, nrows=rows_n, ncols=columns, squeeze=False, sharex=True)
+    figure, axes = new_figure(8.0, 2.8 * rows_n + 1.4, nrows=rows_n, ncols=columns, squeeze=False, sharex=True)
     name = state_names().get(state, state)
     cycles = sorted(set(estimates["cycle"].astype(str)), key=cycle_year)
     years = {c: cycle_year(c) for c in cycles}
@@ -82,7 +83,7 @@ def state_trend_plot(estimates: pd.DataFrame, averages: pd.DataFrame, changes: p
         ax.yaxis.grid(True)
         ax.set_axisbelow(True)
         ax.set_ylabel("Pupils (%)", fontsize=8)
-        ax.set_xticks([years[c] for c in cycles], labels=[c.replace("/", "/\n") for c in cycles], fontsize=7.5)
+        ax.set_xticks([years[c] for c in cycles], labels=cycles, fontsize=7)
     for index in range(len(variables), rows_n * columns):
         axes[index // columns][index % columns].set_visible(False)
     handles = [Line2D([], [], marker="o", color=PALETTE[0], label=name),
@@ -91,12 +92,12 @@ def state_trend_plot(estimates: pd.DataFrame, averages: pd.DataFrame, changes: p
         handles.append(pooled_handle())
     if reasons_all:
         handles.append(Line2D([], [], color="#777777", linestyle="--", label="break in the series"))
-    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False)
+    figure.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
     rule = changes.attrs.get("significance", {}).get("text", "no marks")
     level = estimates.attrs.get("level", 0.95)
     words = (f"Dots: design-based estimates per cycle with {level:.0%} confidence intervals ({name} left, the "
              f"unweighted mean of the states right); each panel gives {name}'s change from its first to its last cycle, "
-             f"marked (*) by {rule} (the state's and the region's changes of every panel)"
+             f"marked (*) by {rule} (the state's and the region's first-to-last changes of every indicator followed, as in the table)"
              + (f"; {hidden} suppressed estimate(s) left out" if hidden else "") + notes
              + "".join(f"; break: {text}" for text in dict.fromkeys(reasons_all.values())) + ".")
     caption = caption_text(estimates.attrs.get("source"), is_synthetic(estimates, synthetic), words)
@@ -105,7 +106,7 @@ def state_trend_plot(estimates: pd.DataFrame, averages: pd.DataFrame, changes: p
 
 def _subtitle(changes: pd.DataFrame, variable: str, state: str, label: str) -> str:
     rows = changes[(changes["variable"] == variable) & (changes["series"] == state)]
-    short = label if len(label) <= 60 else label[:57].rstrip() + "..."
+    short = "\n".join(textwrap.wrap(label, 44)[:2])
     if rows.empty or bool(rows["suppressed"].iloc[0]) or pd.isna(rows["change"].iloc[0]):
         return short
     row = rows.iloc[0]
