@@ -77,3 +77,13 @@ def test_another_survey_without_trend_files_has_no_trend_section(tmp_path, capsy
     params = setup(str(other), None, [], 30, state="EE")
     assert trend_cycles(None, None, params) is None
     assert "trend_paths" in capsys.readouterr().out
+
+
+def test_the_committed_profile_records_the_state_changes_with_intervals():
+    from cbss_analysis import paths
+    from cbss_analysis.records import read_record_details
+
+    details = read_record_details(paths.NOTEBOOKS_DIR / "06_state_profile.ipynb")
+    for name in ("been_bullied_trend_change_pp", "easy_talk_mother_trend_change_pp"):
+        assert details[name]["unit"] == "pp" and len(details[name]["interval"]) == 2
+        assert "2001/02 to 2017/18" in details[name]["label"]
