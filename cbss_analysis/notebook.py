@@ -26,7 +26,8 @@ KERNEL_MODULES: tuple[str, ...] = (
     "IPython.display",
     "cbss_analysis.notebook", "cbss_analysis.survey", "cbss_analysis.survey.cache", "cbss_analysis.records",
     "cbss_analysis.overview", "cbss_analysis.tables", "cbss_analysis.published", "cbss_analysis.context",
-    "cbss_analysis.states", "cbss_analysis.strategy",
+    "cbss_analysis.states", "cbss_analysis.strategy", "cbss_analysis.models", "cbss_analysis.profile_trends",
+    "cbss_analysis.plots.state_trends",
 )
 """What every notebook's kernel imports: :func:`start` and the ``cbss.*`` names the notebooks use.
 
@@ -140,6 +141,44 @@ def start(
     params = setup(data_path, codebook, states, min_n, state=state, allow_small_cells=allow_small_cells)
     survey = load_survey(list(params.data_path) if isinstance(params.data_path, tuple) else params.data_path, params.codebook)
     return NotebookStart(survey, indicator_labels(survey), params)
+
+
+def trend_cycles(trend_paths: Sequence[str | Path] | None, survey: Survey, params: NotebookParameters) -> Survey | None:
+    """The stacked survey of a profile's trends section: one file per cycle, or the embedded synthetic cycles.
+
+    Parameters
+    ----------
+    trend_paths : sequence of paths, optional
+        One survey file per cycle (each file's codebook chosen from its schema), read with
+        :func:`~cbss_analysis.survey.load_survey`. None: the four embedded SYNTHETIC earlier cycles stacked with
+        ``survey`` as 2017/18, when ``survey`` is the embedded synthetic survey (it is not read twice).
+    survey : Survey
+        The notebook's survey (:func:`start`).
+    params : NotebookParameters
+        The checked parameters (``data_path`` None means the embedded survey).
+
+    Returns
+    -------
+    Survey or None
+        None (with a printed line saying why) when the notebook reads another survey and no ``trend_paths``
+        are given: the embedded synthetic cycles are not stacked with real data.
+    """
+    from cbss_analysis.survey import load_survey
+    from cbss_analysis.survey.codebook_choice import codebook_for_file
+    from cbss_analysis.survey.stacking import stack_surveys
+    from cbss_analysis.synthetic.cycles import embedded_cycle_paths
+
+    if trend_paths:
+        return load_survey([Path(p).expanduser() for p in trend_paths])
+    if params.data_path is not None:
+        print("No trend section: the survey is not the embedded one and no trend_paths (one file per cycle) are given.")
+        return None
+    books: dict = {}
+    earlier = {}
+    for path in embedded_cycle_paths()[:-1]:
+        book = books[codebook_for_file(path, loaded=books)]
+        earlier[book.cycle] = load_survey(path, book)
+    return stack_surveys({**earlier, survey.codebook.cycle: survey})
 
 
 def _install_one_line_errors() -> None:

@@ -19,7 +19,8 @@ from cbss_analysis.common.text import snippet, strip_control
 from cbss_analysis.errors import DataError
 
 CONFIDENCE: tuple[str, ...] = ("H", "M", "L")
-_COMMON = {"state": "str", "state_name": "str", "source": "str", "source_url": "str", "confidence": "str"}
+_STATE = {"state": "str", "state_name": "str"}
+_COMMON = {**_STATE, "source": "str", "source_url": "str", "confidence": "str"}
 SCHEMAS: dict[str, dict[str, str]] = {
     "psmu_2022_age11": {"survey": "str", "age": "Int64", "indicator": "str", "sex": "str",
                         "value_pct": "float64", "licence": "str"},
@@ -28,14 +29,20 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "corporal_punishment_ban": {"ban_year": "Int64", "note": "str"},
     "barnahus_first": {"first_opening_year": "Int64", "detail": "str"},
     "population": {"measure": "str", "year": "Int64", "value": "float64", "unit": "str"},
+    "hbsc_pooled_indicators": {"survey": "str", "indicator": "str", "variable": "str", "codes": "str", "cases": "Int64",
+                               "valid_cases": "Int64", "value_pct": "float64", "denominator": "str", "document": "str",
+                               "lines": "str"},
 }
 """Table name -> its columns (besides state, state_name, source, source_url, confidence) and dtypes."""
+POOLED: frozenset[str] = frozenset({"hbsc_pooled_indicators"})
+"""Tables of figures pooled over every country of a survey (no state columns): not figures of any CBSS state."""
 KEYS: dict[str, tuple[str, ...]] = {
     "psmu_2022_age11": ("state", "sex"),
     "hbsc_sample_sizes": ("state", "survey"),
     "corporal_punishment_ban": ("state",),
     "barnahus_first": ("state",),
     "population": ("state", "measure", "year"),
+    "hbsc_pooled_indicators": ("survey", "indicator"),
 }
 """Table name -> the columns that identify a row."""
 
@@ -59,12 +66,14 @@ def load_published(name: str) -> pd.DataFrame:
     name : str
         One of :func:`available`: ``psmu_2022_age11`` (HBSC 2021/22 problematic social media use,
         age 11, % by state and sex; Denmark and Russia absent as in the source),
-        ``hbsc_sample_sizes``, ``corporal_punishment_ban``, ``barnahus_first``, ``population``.
+        ``hbsc_sample_sizes``, ``corporal_punishment_ban``, ``barnahus_first``, ``population``,
+        ``hbsc_pooled_indicators`` (each harmonised indicator's share per HBSC cycle, all countries pooled,
+        unweighted, from the study documentation's cases per code; no state columns, see :data:`POOLED`).
 
     Returns
     -------
     pandas.DataFrame
-        Tidy table with ``state`` (ISO2 code), ``state_name`` and the table's columns, then ``source``,
+        Tidy table with ``state`` (ISO2 code), ``state_name`` (not in :data:`POOLED` tables) and the table's columns, then ``source``,
         ``source_url`` and ``confidence``; ``attrs["name"]`` and ``attrs["synthetic"] = False``.
 
     Raises
@@ -76,8 +85,10 @@ def load_published(name: str) -> pd.DataFrame:
     if name not in names:
         raise DataError(f"unknown published table {snippet(name)}; available: {', '.join(names)}")
     path = paths.published_dir() / f"{name}.csv"
-    frame = _read(path, {**_COMMON, **SCHEMAS[name]})
-    _validate(frame, path, KEYS[name])
+    pooled = name in POOLED
+    common = {k: v for k, v in _COMMON.items() if not (pooled and k in _STATE)}
+    frame = _read(path, {**common, **SCHEMAS[name]})
+    _validate(frame, path, KEYS[name], pooled)
     frame.attrs.update(name=name, synthetic=False, path=str(path))
     return frame
 
@@ -91,7 +102,7 @@ def _read(path: Path, schema: dict[str, str]) -> pd.DataFrame:
     if missing:
         raise DataError(f"{path}: missing column {snippet(missing[0])}; expected {', '.join(schema)}")
     specific = [column for column in schema if column not in _COMMON]
-    frame = frame[["state", "state_name", *specific, "source", "source_url", "confidence"]]
+    frame = frame[[*[c for c in _STATE if c in schema], *specific, "source", "source_url", "confidence"]]
     for column, dtype in schema.items():
         if dtype == "str":
             continue
@@ -106,19 +117,12 @@ def _read(path: Path, schema: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def _validate(frame: pd.DataFrame, path: Path, keys: tuple[str, ...]) -> None:
-    names = states.state_names()
-    for column in ("state", "state_name", "source", "confidence"):
+def _validate(frame: pd.DataFrame, path: Path, keys: tuple[str, ...], pooled: bool = False) -> None:
+    for column in ("source", "confidence") if pooled else ("state", "state_name", "source", "confidence"):
         if frame[column].isna().any():
             raise DataError(f"{path}: column {snippet(column)} is empty in {int(frame[column].isna().sum())} row(s)")
-    unknown = sorted(set(frame["state"]) - set(names))
-    if unknown:
-        raise DataError(f"{path}: unknown state code {snippet(unknown[0])}; expected ISO2 codes of CBSS member states")
-    wrong = frame["state_name"] != frame["state"].map(names)
-    if wrong.any():
-        row = frame[wrong].iloc[0]
-        raise DataError(f"{path}: state_name {snippet(row['state_name'])} does not match code {snippet(row['state'])} "
-                        f"({snippet(names[row['state']])} expected)")
+    if not pooled:
+        _validate_states(frame, path)
     duplicated = frame.duplicated(list(keys))
     if duplicated.any():
         row = frame[duplicated].iloc[0]
@@ -127,3 +131,15 @@ def _validate(frame: pd.DataFrame, path: Path, keys: tuple[str, ...]) -> None:
     if bad.any():
         raise DataError(f"{path}: confidence {snippet(frame.loc[bad, 'confidence'].iloc[0])} is not one of "
                         f"{', '.join(CONFIDENCE)}")
+
+
+def _validate_states(frame: pd.DataFrame, path: Path) -> None:
+    names = states.state_names()
+    unknown = sorted(set(frame["state"]) - set(names))
+    if unknown:
+        raise DataError(f"{path}: unknown state code {snippet(unknown[0])}; expected ISO2 codes of CBSS member states")
+    wrong = frame["state_name"] != frame["state"].map(names)
+    if wrong.any():
+        row = frame[wrong].iloc[0]
+        raise DataError(f"{path}: state_name {snippet(row['state_name'])} does not match code {snippet(row['state'])} "
+                        f"({snippet(names[row['state']])} expected)")

@@ -11,14 +11,16 @@ import cbss_analysis as cbss
 from cbss_analysis import paths, published, states
 from cbss_analysis.errors import DataError
 
-NAMES = ["barnahus_first", "corporal_punishment_ban", "hbsc_sample_sizes", "population", "psmu_2022_age11"]
+NAMES = ["barnahus_first", "corporal_punishment_ban", "hbsc_pooled_indicators", "hbsc_sample_sizes", "population",
+         "psmu_2022_age11"]
+BY_STATE = [name for name in NAMES if name not in published.POOLED]
 
 
 def test_available_lists_the_tables():
     assert published.available() == NAMES
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", BY_STATE)
 def test_every_row_is_sourced_and_graded(name):
     frame = cbss.load_published(name)
     assert list(frame.columns[:2]) == ["state", "state_name"]
@@ -88,3 +90,31 @@ def test_malformed_file_gives_one_line_error(data_copy, edit, message):
     with pytest.raises(DataError, match=message) as info:
         cbss.load_published("corporal_punishment_ban")
     assert str(path) in str(info.value)
+
+
+def test_pooled_indicators_are_the_documented_cases_per_code():
+    frame = cbss.load_published("hbsc_pooled_indicators")
+    assert "state" not in frame.columns and frame["confidence"].eq("H").all() and frame["source"].notna().all()
+    row = frame.set_index(["survey", "indicator"]).loc[("HBSC 2017/18", "been_bullied")]
+    # HBSC2018OAed1.1, beenbullied: codes 3-5 have 9,754 + 6,179 + 8,324 of 227,135 valid cases
+    assert (row["cases"], row["valid_cases"], row["value_pct"]) == (24257, 227135, 10.7)
+    assert frame.set_index(["survey", "indicator"]).loc[("HBSC 2017/18", "cyberbullied"), "value_pct"] == 13.1
+    assert set(frame["survey"]) == {"HBSC 2001/02", "HBSC 2005/06", "HBSC 2009/10", "HBSC 2013/14", "HBSC 2017/18"}
+    assert "condom_last_sex" not in set(frame["indicator"])  # a subgroup defined by another item: not from one-way counts
+
+
+def test_pooled_indicators_file_is_up_to_date():
+    from tests.reference import hbsc_pooled_indicators
+
+    assert (paths.published_dir() / "hbsc_pooled_indicators.csv").read_text(encoding="utf-8") == hbsc_pooled_indicators.text()
+
+
+def test_pooled_table_without_a_source_is_refused(tmp_path, monkeypatch):
+    target = tmp_path / "published"
+    shutil.copytree(paths.published_dir(), target)
+    frame = pd.read_csv(target / "hbsc_pooled_indicators.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "source"] = ""
+    frame.to_csv(target / "hbsc_pooled_indicators.csv", index=False)
+    monkeypatch.setattr(paths, "published_dir", lambda: target)
+    with pytest.raises(DataError, match="column 'source' is empty"):
+        cbss.load_published("hbsc_pooled_indicators")

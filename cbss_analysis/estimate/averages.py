@@ -64,6 +64,8 @@ def regional_average(
     groups = [*label_columns, *[c for c in by_columns if c != by]]
     rows["_group"] = rows.groupby(groups, dropna=False, sort=False, observed=True).ngroup().to_numpy()
     coefficients, described = [], []
+    if population is None:
+        population = contrasts.published_child_population()
     for kind in AVERAGES:
         weights = average_weights(rows, rows["_available"].to_numpy(), kind, by, population)
         for members in rows.groupby("_group", sort=False).groups.values():
@@ -86,18 +88,21 @@ def regional_average(
 
 
 def average_weights(rows: pd.DataFrame, use: np.ndarray, kind: str, by: str, population: Mapping[str, float] | None) -> np.ndarray:
-    """Weight of each row in its group's average (0 where not ``use``), before normalising: 1, or the population of its ``by``."""
+    """Weight of each row in its group's average (0 where not ``use``), before normalising: 1, or the population of its ``by``.
+
+    ``population`` None means the published under-18 populations (a caller that needs the weights of many groups
+    reads them once, :func:`~cbss_analysis.estimate.contrasts.published_child_population`, and passes them).
+    """
     if kind == "unweighted":
         return use.astype(np.float64)
     labels = rows[by].astype(str).to_numpy()
-    if population is None:
-        published = contrasts.published_child_population()
-        lacking = sorted(set(labels[use]) - set(published))
-        if lacking:
-            raise EstimationError(f"trend: no published under-18 population for {by}={lacking[0]!r}; pass population=")
-        population = published
-    values = contrasts.population_weights(rows, by, labels, population)
-    return np.where(use, values, 0.0)
+    given = population is not None
+    lookup = {str(k): float(v) for k, v in (population if given else contrasts.published_child_population()).items()}
+    lacking = sorted(set(labels[use]) - set(lookup))
+    if lacking:
+        what = "population has no value" if given else "no published under-18 population"
+        raise EstimationError(f"trend: {what} for {by}={lacking[0]!r}; pass population=")
+    return np.array([lookup[label] if chosen else 0.0 for label, chosen in zip(labels, use, strict=True)])
 
 
 def row_vector(size: int, positions: np.ndarray, values: np.ndarray) -> sparse.csr_matrix:

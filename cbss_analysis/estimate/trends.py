@@ -27,7 +27,7 @@ from cbss_analysis.common import checks
 from cbss_analysis.common.text import snippet
 from cbss_analysis.errors import EstimationError
 from cbss_analysis.estimate import contrasts
-from cbss_analysis.estimate.averages import AVERAGES, average_weights, row_vector
+from cbss_analysis.estimate.averages import AVERAGES, average_weights
 from cbss_analysis.estimate.linearization import ESTIMATE_INDEX, SURVEY_ATTR, TABLE_COLUMNS_BEFORE_BY, SurveyRef
 from cbss_analysis.survey import Survey
 from cbss_analysis.survey.cycles import comparability, cycle_year
@@ -209,27 +209,33 @@ def _change_specs(
         specs.extend(_pairs(series.index.to_numpy(), series["_cycle"].to_numpy(), average=None))
     if by not in others:
         return specs
+    if population is None:
+        population = contrasts.published_child_population()
     group_columns = [*label_columns, *[c for c in others if c != by]]
-    for _, members in usable.groupby(group_columns, dropna=False, sort=False, observed=True).groups.items():
-        group = usable.loc[members]
-        present = sorted(group["_cycle"].unique())
+    labels = usable.index.to_numpy()
+    cycle_of = usable["_cycle"].to_numpy()
+    domain_of = usable[by].astype(str).to_numpy()
+    available = usable["_available"].to_numpy(dtype=bool)
+    raw_weights = {kind: average_weights(usable, available, kind, by, population) for kind in AVERAGES}
+    grouped = usable.groupby(group_columns, dropna=False, sort=False, observed=True).indices
+    for members in grouped.values():
+        key = usable.iloc[members[0]].copy()
+        key[by] = None
+        present = sorted(set(cycle_of[members]))
         for spec in _pairs(np.array(present), np.array(present), average=None):
             a, b = spec["from_cycle"], spec["to_cycle"]
-            start, end = group[group["_cycle"] == a], group[group["_cycle"] == b]
-            both = sorted(set(start.loc[start["_available"], by].astype(str)) & set(end.loc[end["_available"], by].astype(str)))
+            start, end = members[cycle_of[members] == a], members[cycle_of[members] == b]
+            both = set(domain_of[start][available[start]]) & set(domain_of[end][available[end]])
+            chosen = [part[np.isin(domain_of[part], list(both))] for part in (start, end)]
             for kind in AVERAGES:
-                spec_rows = []
-                for part, sign in ((start, -1.0), (end, 1.0)):
-                    chosen = part[part[by].astype(str).isin(both)]
-                    use = np.ones(len(chosen), dtype=bool)
-                    raw = average_weights(chosen, use, kind, by, population) if len(chosen) else np.zeros(0)
+                values = []
+                for part, sign in zip(chosen, (-1.0, 1.0), strict=True):
+                    raw = raw_weights[kind][part]
                     total = raw.sum()
-                    spec_rows.append((chosen.index.to_numpy(), sign * raw / total if total > 0 else raw))
-                key = group.iloc[0].copy()
-                key[by] = None
+                    values.append(sign * raw / total if total > 0 else raw)
                 specs.append({"comparison": spec["comparison"], "from_cycle": a, "to_cycle": b, "average": kind,
-                              "positions": np.concatenate([p for p, _ in spec_rows]),
-                              "values": np.concatenate([v for _, v in spec_rows]), "key": key, "empty": not both})
+                              "positions": labels[np.concatenate(chosen)], "values": np.concatenate(values), "key": key,
+                              "empty": not both})
     return specs
 
 
@@ -252,7 +258,10 @@ def _changes(
     columns = [*label_columns, *others, *TREND_COLUMNS]
     if not specs:
         return pd.DataFrame(columns=columns)
-    matrix = sparse.vstack([row_vector(len(rows), s["positions"], s["values"]) for s in specs]).tocsr()
+    matrix = sparse.csr_matrix((np.concatenate([s["values"] for s in specs]),
+                                (np.repeat(np.arange(len(specs)), [len(s["positions"]) for s in specs]),
+                                 np.concatenate([s["positions"] for s in specs]).astype(np.int64))),
+                               shape=(len(specs), len(rows)))
     result = contrasts.contrast(table, matrix, level=level)
     estimates = np.where(rows["_available"].to_numpy(), table["estimate"].to_numpy(dtype=np.float64), np.nan)
     records = []

@@ -19,7 +19,8 @@ _GREY = "#777777"
 
 @styled
 def trend_plot(table: pd.DataFrame, variable: str | None = None, states: Sequence[str] | None = None, *,
-               average: pd.DataFrame | None = None, trend: pd.DataFrame | None = None, over: str = "cycle",
+               average: pd.DataFrame | None = None, trend: pd.DataFrame | None = None,
+               pooled: pd.DataFrame | None = None, over: str = "cycle",
                percent: bool | None = None, title: str | None = None, ylabel: str | None = None,
                source: str | None = None, synthetic: bool | None = None) -> Figure:
     """One line per state across the cycles (dots with interval whiskers), the regional average, the breaks.
@@ -38,6 +39,9 @@ def trend_plot(table: pd.DataFrame, variable: str | None = None, states: Sequenc
     trend : DataFrame, optional
         :func:`cbss_analysis.estimate.trend` of the table: a dashed vertical line marks each break between two
         cycles (``comparable`` False), with the caption saying why.
+    pooled : DataFrame, optional
+        Real figures pooled over all HBSC countries (``load_published("hbsc_pooled_indicators")``): drawn as grey
+        hollow squares beside the estimates, the caption naming the documents.
     over, percent, title, ylabel, source, synthetic
         The cycle column; the rest as in :func:`~cbss_analysis.plots.estimates_by_state`.
 
@@ -82,7 +86,10 @@ def trend_plot(table: pd.DataFrame, variable: str | None = None, states: Sequenc
         mean = mean.assign(_x=mean[over].astype(str).map(years)).dropna(subset=["_x"]).sort_values("_x")
         ax.plot(mean["_x"], mean["estimate"] * scale, color="black", linewidth=2.2, zorder=4)
         handles.append(Line2D([], [], color="black", linewidth=2.2, label="regional average"))
-    reasons = _breaks(trend, variable, years)
+    real = draw_pooled(ax, pooled, variable, years) if scale == 100 else ""
+    if real:
+        handles.append(pooled_handle())
+    reasons = series_breaks(trend, variable, years)
     for x in reasons:
         ax.axvline(x, color=_GREY, linestyle="--", linewidth=1.0)
     if reasons:
@@ -93,19 +100,20 @@ def trend_plot(table: pd.DataFrame, variable: str | None = None, states: Sequenc
     ax.yaxis.grid(True)
     ax.set_axisbelow(True)
     if scale == 100:
-        top = float(np.nanmax(rows.loc[shown, "ci_high"].to_numpy(float), initial=0.0)) * scale
+        top = max(float(np.nanmax(rows.loc[shown, "ci_high"].to_numpy(float), initial=0.0)) * scale,
+                  float(ax.dataLim.y1) if real else 0.0)
         ax.set_ylim(0, min(100.0, max(top * 1.08, 1.0)))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     hidden = int((~shown).sum())
     notes = (f"Dots: design-based estimates per cycle; whiskers: {selection.ci_percent(table)} confidence intervals"
              + ("; black: unweighted mean of the states" if average is not None else "")
-             + (f"; {hidden} suppressed estimate(s) left out" if hidden else "")
+             + (f"; {hidden} suppressed estimate(s) left out" if hidden else "") + real
              + "".join(f"; break: {text}" for text in reasons.values()) + ".")
     caption = caption_text(source or table.attrs.get("source"), is_synthetic(table, synthetic), notes)
     return finish(figure, title or f"{variable} across cycles", caption)
 
 
-def _breaks(trend: pd.DataFrame | None, variable: str, years: dict[str, int]) -> dict[float, str]:
+def series_breaks(trend: pd.DataFrame | None, variable: str, years: dict[str, int]) -> dict[float, str]:
     """x position (between the two cycles) -> what changed, for each break of the variable's series."""
     if trend is None or trend.empty:
         return {}
@@ -118,3 +126,27 @@ def _breaks(trend: pd.DataFrame | None, variable: str, years: dict[str, int]) ->
             if start in years and end in years:
                 out[(years[start] + years[end]) / 2] = f"{span} ({reason[:90]}{'...' if len(reason) > 90 else ''})"
     return out
+
+
+POOLED_LABEL = "HBSC, all countries\npooled (real)"
+
+
+def draw_pooled(ax, pooled: pd.DataFrame | None, variable: str, years: dict[str, int]) -> str:
+    """Draw the real pooled HBSC figures of ``variable`` at their cycles; the caption words ("" when none)."""
+    if pooled is None or pooled.empty:
+        return ""
+    rows = pooled[pooled["indicator"] == variable].copy()
+    rows["_x"] = rows["survey"].str.removeprefix("HBSC ").map(years)
+    rows = rows.dropna(subset=["_x"]).sort_values("_x")
+    if rows.empty:
+        return ""
+    ax.plot(rows["_x"], rows["value_pct"], linestyle=":", marker="s", markersize=5, markerfacecolor="white",
+            color=_GREY, linewidth=1.2, zorder=3)
+    documents = ", ".join(dict.fromkeys(rows["document"]))
+    return ("; grey squares: real figures, all HBSC countries and regions pooled, unweighted share of valid answers "
+            f"(study documentation {documents}), not the CBSS region")
+
+
+def pooled_handle() -> Line2D:
+    """The legend entry of the pooled figures."""
+    return Line2D([], [], color=_GREY, linestyle=":", marker="s", markerfacecolor="white", label=POOLED_LABEL)

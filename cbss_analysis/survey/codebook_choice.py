@@ -95,12 +95,16 @@ def _fits(book: Codebook, schema: FileSchema) -> tuple[int, int, int] | None:
     return len(present), same_label, same_values
 
 
-def codebook_for_file(path: str | Path, candidates: tuple[str, ...] = CYCLE_CODEBOOKS) -> str:
+def codebook_for_file(path: str | Path, candidates: tuple[str, ...] = CYCLE_CODEBOOKS,
+                      loaded: dict[str, Codebook] | None = None) -> str:
     """The name of the cycle codebook that fits a file's schema best.
 
     The score of a codebook is (how many of its variables the file has, how many of their variable labels and
     then value labels agree); a codebook whose design or state variable the file lacks does not fit. A file
     labelled SYNTHETIC whose columns fit ``cbss_synthetic`` (the embedded 2017/18 survey) gets that.
+
+    ``loaded`` (name -> codebook), when given, holds the candidates already read and receives those read here, so
+    that choosing the codebooks of several files reads each candidate once.
 
     Raises
     ------
@@ -113,7 +117,11 @@ def codebook_for_file(path: str | Path, candidates: tuple[str, ...] = CYCLE_CODE
     names = list(candidates)
     if schema.file_label.upper().startswith(SYNTHETIC_FILE_LABEL_PREFIX):
         names.insert(0, paths.DEFAULT_CODEBOOK)
-    scores = {name: _fits(load_codebook(name), schema) for name in names}
+    books = loaded if loaded is not None else {}
+    for name in names:
+        if name not in books:
+            books[name] = load_codebook(name)
+    scores = {name: _fits(books[name], schema) for name in names}
     fitting = {name: score for name, score in scores.items() if score is not None}
     if not fitting:
         raise DataError(f"{path.name}: no cycle codebook fits its variables (none of {', '.join(names)} finds its "

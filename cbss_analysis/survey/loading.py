@@ -149,6 +149,7 @@ def _load_cycles(
         raise DataError("load_survey: no file given")
     surveys: dict[str, Survey] = {}
     seen: dict[str, str] = {}
+    candidates: dict[str, Codebook] = {}
     for key, spec in items:
         path, book = spec if isinstance(spec, tuple) else (spec, None)
         if not isinstance(path, (str, Path)):
@@ -156,7 +157,10 @@ def _load_cycles(
         path = Path(path).expanduser()
         if not path.is_file():
             raise DataError(f"{path}: no such file")
-        book = load_codebook(book if book is not None else codebook_for_file(path)) if not isinstance(book, Codebook) else book
+        if book is None:
+            book = candidates[codebook_for_file(path, loaded=candidates)]
+        elif not isinstance(book, Codebook):
+            book = load_codebook(book)
         cycle = key if key is not None else book.cycle
         if cycle is None:
             raise DataError(f"{path.name}: codebook {snippet(book.name)} names no cycle; pass {{cycle: (path, codebook)}}")

@@ -165,8 +165,8 @@ def _cycle_frame(label: str, survey: Survey, ordered: list[tuple[str, Survey]]) 
             raise DataError(f"{_where(survey, label)}: variable {own!r} has codes {sorted(variable.values)} but cycle "
                             f"{latest_label} has {theirs}; {name!r} cannot be harmonised")
         codes = survey.codes(own).to_numpy()
-        lookup = dict(reference.values)
-        columns[name] = np.array([lookup.get(int(c)) if np.isfinite(c) else None for c in codes], dtype=object)
+        labels = pd.Series(np.trunc(codes.astype(np.float64))).map({float(k): v for k, v in reference.values.items()})
+        columns[name] = labels.astype(object).where(labels.notna(), None).to_numpy(dtype=object)
     for indicator_id in _indicator_ids(ordered):
         computable = indicator_id in survey.indicator_ids
         columns[indicator_id] = survey.indicator(indicator_id).to_numpy(dtype=np.float64) if computable else np.full(n, np.nan)
