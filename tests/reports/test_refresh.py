@@ -49,3 +49,14 @@ def test_notebooks_are_the_committed_ones_or_those_named(capsys: pytest.CaptureF
         notebooks(["nope"])
     assert main(["nope"]) == 2
     assert "error: " in capsys.readouterr().err
+
+
+def test_consecutive_stream_outputs_are_joined_whatever_the_timing() -> None:
+    from nbformat.v4 import new_output
+
+    from cbss_analysis.reports.refresh import coalesced_streams
+
+    split = [new_output("stream", name="stderr", text="a\n"), new_output("stream", name="stderr", text=["b\n"]),
+             new_output("stream", name="stdout", text="c\n"), new_output("stream", name="stderr", text="d\n")]
+    joined = coalesced_streams(split)
+    assert [(o["name"], o["text"]) for o in joined] == [("stderr", "a\nb\n"), ("stdout", "c\n"), ("stderr", "d\n")]
