@@ -11,6 +11,7 @@ supported are xfail with the reason, so the gap shows.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
@@ -288,14 +289,26 @@ def test_with_replicates(case: dict) -> None:
 # --- not yet on replicate designs: visible gaps ---------------------------------------------------
 
 
-@pytest.mark.xfail(reason="estimate.quantile on replicate designs (R svyquantile on svrepdesign) is not implemented "
-                   "yet: the verb refuses replicate surveys (require_taylor)", strict=True)
+def _r_argument(call: str, name: str, default: str) -> str:
+    """The value of ``name = 'value'`` (or ``name = value``) in an R call, else ``default``."""
+    match = re.search(rf"{re.escape(name)} = '?([^',)]+)'?", call)
+    return match.group(1) if match else default
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in REPLICATES["quantiles"]])
 def test_quantile(case: dict) -> None:
     survey = build(_design_case(case["design_id"]))
-    table = estimate.quantile(survey, case["variable"], q=case["quantiles"], min_n=0)
+    call = case["r_call"]
+    interval = "replicates" if _r_argument(call, "interval.type", "mean") == "quantile" else "woodruff"
+    table = estimate.quantile(
+        survey, case["variable"], q=case["quantiles"], min_n=0, qrule=_r_argument(call, "qrule", "math"),
+        interval=interval, level=1.0 - float(_r_argument(call, "alpha", "0.05")),
+    )
     close(table["estimate"], case["estimate"], "quantile")
     close(table["se"], case["se"], "quantile se")
+    close(table["ci_low"], case["ci_low"], "quantile ci low")
+    close(table["ci_high"], case["ci_high"], "quantile ci high")
+    assert (table["df"] == case["df"]).all()
 
 
 @pytest.mark.xfail(reason="models.linear/logistic on replicate designs (R svyglm on svrepdesign: one fit per "
