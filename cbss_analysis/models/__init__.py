@@ -63,7 +63,6 @@ from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import suppress_rows
 from cbss_analysis.errors import EstimationError
-from cbss_analysis.estimate.linearization import require_taylor
 from cbss_analysis.models.fitting import LINEAR, LOGISTIC, POISSON, Family, fit_domain_record, result_table
 from cbss_analysis.models.formula import check_outcome, design_matrix_terms, formula_context, model_variables
 from cbss_analysis.models.ordinal import ordinal
@@ -196,7 +195,9 @@ def poisson(
 def _regression(
     survey: Survey, formula: str, family: Family, by: str | Sequence[str] | None, level: float, min_n: int
 ) -> pd.DataFrame:
-    require_taylor(survey, family.name)
+    if survey.calibration is not None and survey.replicates is None:
+        raise EstimationError(f"{family.name}: calibrated Taylor designs are not supported; calibrate a replicate design "
+                              "(survey.to_replicate(...).calibrate(...)) instead")
     level = checks.level(level, family.name)
     min_n = checks.min_n(min_n, family.name)
     by_columns = [checks.column(c, survey.data.columns, family.name) for c in checks.names(by, "by", family.name)]
@@ -222,7 +223,8 @@ def _regression(
         in_fit[members] = True
         in_fit &= complete
         fit_rows, fit = fit_domain_record(
-            frame, formula, family, in_fit, arrays, context, all_terms, level, min_n, key, all_labels
+            frame, formula, family, in_fit, arrays, context, all_terms, level, min_n, key, all_labels,
+            survey.replicates, _design_df(survey, members, bool(by_columns)),
         )
         labels = dict(zip(by_columns, key))
         rows.extend({"outcome": outcome, **labels, **row} for row in fit_rows)
@@ -239,3 +241,14 @@ def _regression(
     for message in flagged:
         warnings.warn(f"{family.name} model {snippet(formula)}: {message}", ModelWarning, stacklevel=3)
     return table
+
+
+def _design_df(survey: Survey, members: np.ndarray, domain: bool) -> int | None:
+    """R ``degf()`` of a replicate design's domain (``svyglm`` on ``design[domain, ]``); None for Taylor designs."""
+    if survey.replicates is None:
+        return None
+    if not domain:
+        return survey.degrees_of_freedom
+    rows = np.zeros(len(survey.data), dtype=bool)
+    rows[members] = True
+    return survey.replicates.degrees_of_freedom(rows)

@@ -311,8 +311,6 @@ def test_quantile(case: dict) -> None:
     assert (table["df"] == case["df"]).all()
 
 
-@pytest.mark.xfail(reason="models.linear/logistic on replicate designs (R svyglm on svrepdesign: one fit per "
-                   "replicate) are not implemented yet: the verbs refuse replicate surveys", strict=True)
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in REPLICATES["glm"]])
 def test_glm(case: dict) -> None:
     from cbss_analysis import models
@@ -322,6 +320,13 @@ def test_glm(case: dict) -> None:
     table = verb(survey, case["formula_r"], min_n=0)
     close(table["estimate"], case["coef"], "coefficients")
     close(table["se"], case["se"], "se")
+    close(table["p_value"], case["p_value"], "p-values")
+    close(table["ci_low"], case["ci_low"], "ci low")
+    close(table["ci_high"], case["ci_high"], "ci high")
+    assert (table["df"] == case["df"]).all()
+    assert (table["n"] == case["n"]).all()
+    fit = table.attrs["fits"].fits.fits[0]
+    close(fit.covariance, case["vcov"], "vcov")
 
 
 @pytest.mark.xfail(reason="estimate.chisq (R svychisq) belongs to another branch (crosstab/chisq), not in this tree",
