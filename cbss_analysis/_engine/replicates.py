@@ -87,6 +87,13 @@ def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray] | Non
     return codes, matrix[first] / top[first][:, None]
 
 
+def domain_ranks(rep: ReplicateArrays, cell: np.ndarray, n_cells: int) -> np.ndarray:
+    """:func:`cell_ranks` with the design's factor patterns, computed once per design and cached."""
+    if "patterns" not in rep.cache:
+        rep.cache["patterns"] = factor_patterns(rep)
+    return cell_ranks(cell, n_cells, rep, rep.cache["patterns"])
+
+
 def cell_ranks(cell: np.ndarray, n_cells: int, rep: ReplicateArrays, patterns: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
     """Rank of the analysis weights of the rows of each cell (``cell`` = -1: in no cell), shape (n_cells,).
 

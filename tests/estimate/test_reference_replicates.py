@@ -4,8 +4,8 @@ Every case of ``replicate_designs`` runs: svymean, svytotal, svyciprop (logit, m
 svyratio and svyby (mean, total with ``covmat = TRUE``, svyciprop per domain) on designs built
 with ``svrepdesign`` (here :class:`ReplicateDesign`) and ``as.svrepdesign`` (here
 :meth:`Survey.to_replicate`; the random bootstrap draws come from the R file instead).
-Estimates and SEs to 1e-8 relative, intervals to 1e-6, degf exactly. Sections not yet
-supported are xfail with the reason, so the gap shows.
+Estimates and SEs to 1e-8 relative, intervals to 1e-6, degf exactly; then svyquantile,
+svyglm and svychisq on the same designs.
 """
 
 from __future__ import annotations
@@ -286,7 +286,7 @@ def test_with_replicates(case: dict) -> None:
     close(result["se"], case["se"], "se")
 
 
-# --- not yet on replicate designs: visible gaps ---------------------------------------------------
+# --- quantiles, GLMs and tests of association on replicate designs --------------------------------
 
 
 def _r_argument(call: str, name: str, default: str) -> str:
@@ -329,8 +329,21 @@ def test_glm(case: dict) -> None:
     close(fit.covariance, case["vcov"], "vcov")
 
 
-@pytest.mark.xfail(reason="estimate.chisq (R svychisq) belongs to another branch (crosstab/chisq), not in this tree",
-                   strict=True)
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in REPLICATES["chisq"]])
 def test_chisq(case: dict) -> None:
-    estimate.chisq(build(_design_case(case["design_id"])), case["formula"])  # noqa: the hook
+    survey = build(_design_case(case["design_id"]))
+    row, col = (v.strip() for v in case["formula"].lstrip("~").split("+"))
+    for statistic, ref in case["tests"].items():
+        assert "error" not in ref, ref
+        table = estimate.chisq(survey, row, col, statistic=statistic)
+        close(table["value"], ref["statistic"], f"{statistic} statistic")
+        # R finds the saddlepoint with uniroot(tol = 1e-8): its p-value to 1e-6, as the Taylor test's
+        close(table["p_value"], ref["p_value"], f"{statistic} p-value", CI_RTOL if statistic == "saddlepoint" else RTOL)
+        parameter = ref["parameter"] if isinstance(ref["parameter"], dict) else {}
+        if "ndf" in parameter:
+            close(table["ndf"], parameter["ndf"], f"{statistic} ndf")
+            close(table["ddf"], parameter["ddf"], f"{statistic} ddf")
+        elif "df" in parameter:
+            close(table["ndf"], parameter["df"], f"{statistic} df")
+        if statistic in ("Chisq", "saddlepoint"):
+            close(table["value"], case["pearson_x2"], "Pearson X2")
