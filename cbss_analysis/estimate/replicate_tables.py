@@ -1,4 +1,12 @@
-"""Two-way tables of a replicate-weight design: replicate cell totals, and R ``svychisq`` from them.
+"""Two-way tables of a replicate-weight design: counts and proportions, and R ``svychisq``.
+
+:func:`replicate_crosstab_estimates` gives :func:`cbss_analysis.estimate.crosstab` its
+estimates on a replicate design: the cell indicators are analysis columns of
+:func:`~cbss_analysis.estimate.replication.replicate_linearize` (one sparse product over
+cells x domains x replicates), as R ``svytotal(~interaction(row, col))`` and ``svymean`` on an
+``svrepdesign``, and the row proportions the same with the (domain, row) pairs as domains (R
+``svyby(~col, ~row, design, svymean)``: rows of other row categories dropped); the logit
+intervals use the replicate SE of ``logit(p_r)`` (R ``svyciprop`` on replicate designs).
 
 The full-sample and replicate weighted counts of every (domain, cell) come from one sparse
 product ``A @ W`` (``A`` the (domain x cell) by row indicator, ``W`` the n x R replicate
@@ -17,10 +25,13 @@ weights). :func:`replicate_chisq_tests` follows R ``survey:::svychisq.svyrep.des
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
+from cbss_analysis._engine.domains import Domains
 from cbss_analysis._engine.replicates import replicate_covariance
 from cbss_analysis.estimate.association import (
     independence_deviation,
@@ -28,7 +39,14 @@ from cbss_analysis.estimate.association import (
     rao_scott_result,
     wald_result,
 )
+from cbss_analysis.estimate.linearization import AnalysisColumns
+from cbss_analysis.estimate.replication import replicate_linearize
+from cbss_analysis.estimate.table_estimates import CrosstabEstimates
+from cbss_analysis.survey import Survey
 from cbss_analysis.survey.replicates import ReplicateArrays
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cbss_analysis.estimate.crosstab import Categorical
 
 
 @dataclass(frozen=True)
@@ -92,3 +110,42 @@ def replicate_chisq_tests(cells: ReplicateCells, n_rows: np.ndarray, nu: np.ndar
     thetas = np.einsum("km,gk,gkr->gmr", contrasts, inverse, p_replicates)
     b = _covariances(thetas, np.einsum("km,gk,gk->gm", contrasts, inverse, p), rep)
     return rao_scott_result(x2, contrasts, inverse, b, n_rows, nu, statistic, denominator=False)
+
+
+def _indicators(codes: np.ndarray, size: int, valid: np.ndarray, name: str) -> AnalysisColumns:
+    """One 0/1 column per code (NaN where ``valid`` is False)."""
+    values = [np.where(valid, (codes == k).astype(np.float64), np.nan) for k in range(size)]
+    return AnalysisColumns([f"{name}{k}" for k in range(size)], [None] * size, values)
+
+
+def replicate_crosstab_estimates(survey: Survey, domains: Domains, rows: Categorical, cols: Categorical) -> CrosstabEstimates:
+    """Counts, cell and row proportions of every domain with replicate variances (R ``svrVar``) and replicate df."""
+    nr, nc, n_dom = rows.size, cols.size, domains.count
+    n_cell = nr * nc
+    valid = (rows.codes >= 0) & (cols.codes >= 0)
+    cell = np.where(valid, cols.codes * nr + rows.codes, -1)
+    cells = _indicators(cell, n_cell, valid, "cell")
+
+    def grid(table: pd.DataFrame, column: str, n_columns: int, n_domains: int) -> np.ndarray:
+        return table[column].to_numpy(dtype=np.float64).reshape(n_columns, n_domains)
+
+    totals, _ = replicate_linearize(cells, domains, survey, "total", None)
+    shares, _ = replicate_linearize(cells, domains, survey, "proportion", None)
+    pair = np.where((domains.code >= 0) & (rows.codes >= 0), domains.code * nr + rows.codes, -1)
+    row_domains = Domains(pair, pd.DataFrame(index=pd.RangeIndex(n_dom * nr)))
+    row_shares, _ = replicate_linearize(_indicators(cols.codes, nc, valid, "col"), row_domains, survey, "proportion", None)
+
+    def by_row(column: str) -> np.ndarray:  # (nc, n_dom * nr) -> (n_dom, nc, nr)
+        return grid(row_shares, column, nc, n_dom * nr).reshape(nc, n_dom, nr).transpose(1, 0, 2)
+
+    in_table = valid & (domains.code >= 0)
+    respondents = np.bincount(domains.code[in_table] * n_cell + cell[in_table], minlength=n_dom * n_cell)
+    cell_total = grid(totals, "estimate", n_cell, n_dom).T
+    return CrosstabEstimates(
+        cell_total=cell_total, count_var=grid(totals, "se", n_cell, n_dom).T ** 2,
+        p=np.nan_to_num(grid(shares, "estimate", n_cell, n_dom).T), prop_var=grid(shares, "se", n_cell, n_dom).T ** 2,
+        prop_logit_se=grid(shares, "_logit_se", n_cell, n_dom).T, domain_df=grid(shares, "df", n_cell, n_dom)[0],
+        row_total=cell_total.reshape(n_dom, nc, nr).sum(axis=1), q=np.nan_to_num(by_row("estimate")),
+        row_var=by_row("se") ** 2, row_logit_se=by_row("_logit_se"), row_df=by_row("df")[:, 0, :],
+        respondents=respondents.reshape(n_dom, n_cell).astype(np.int64),
+    )

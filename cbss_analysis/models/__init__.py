@@ -66,6 +66,7 @@ from cbss_analysis.errors import EstimationError
 from cbss_analysis.models.fitting import LINEAR, LOGISTIC, POISSON, Family, fit_domain_record, result_table
 from cbss_analysis.models.formula import check_outcome, design_matrix_terms, formula_context, model_variables
 from cbss_analysis.models.ordinal import ordinal
+from cbss_analysis.models.replication import domain_degf
 from cbss_analysis.models.results import FITS_ATTR, FitsRef, ModelFits, ModelWarning
 from cbss_analysis.models.tests import term_tests, wald_test
 
@@ -224,7 +225,7 @@ def _regression(
         in_fit &= complete
         fit_rows, fit = fit_domain_record(
             frame, formula, family, in_fit, arrays, context, all_terms, level, min_n, key, all_labels,
-            survey.replicates, _design_df(survey, members, bool(by_columns)),
+            survey.replicates, domain_degf(survey, members, bool(by_columns)),
         )
         labels = dict(zip(by_columns, key))
         rows.extend({"outcome": outcome, **labels, **row} for row in fit_rows)
@@ -242,13 +243,3 @@ def _regression(
         warnings.warn(f"{family.name} model {snippet(formula)}: {message}", ModelWarning, stacklevel=3)
     return table
 
-
-def _design_df(survey: Survey, members: np.ndarray, domain: bool) -> int | None:
-    """R ``degf()`` of a replicate design's domain (``svyglm`` on ``design[domain, ]``); None for Taylor designs."""
-    if survey.replicates is None:
-        return None
-    if not domain:
-        return survey.degrees_of_freedom
-    rows = np.zeros(len(survey.data), dtype=bool)
-    rows[members] = True
-    return survey.replicates.degrees_of_freedom(rows)

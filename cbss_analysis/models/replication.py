@@ -22,6 +22,7 @@ from cbss_analysis.survey.replicates import ReplicateArrays
 
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.models.fitting import Family
+    from cbss_analysis.survey import Survey
 
 STEP_RTOL = 1e-13
 """A refit has converged when every coefficient moved by less than this times its size (plus 1e-15)."""
@@ -73,3 +74,26 @@ def replicate_glm_covariance(
     """R ``svrVar`` of the replicate coefficients, shape (p, p), and whether every refit converged."""
     thetas, converged = replicate_coefficients(y, x, weights, coef, family)
     return replicate_covariance(thetas.T, coef, rep), converged
+
+
+def domain_degf(survey: Survey, members: np.ndarray, domain: bool) -> int | None:
+    """R ``degf()`` of a replicate design's domain (a model on ``design[domain, ]``, NA rows included); None for
+    Taylor designs. ``members``: the domain's row positions; ``domain``: whether there are by columns."""
+    if survey.replicates is None:
+        return None
+    if not domain:
+        return survey.degrees_of_freedom
+    rows = np.zeros(len(survey.data), dtype=bool)
+    rows[members] = True
+    return survey.replicates.degrees_of_freedom(rows)
+
+
+def replicate_fits(fit, weights: np.ndarray, start: np.ndarray, rep: ReplicateArrays) -> tuple[np.ndarray, bool]:
+    """R ``svrVar`` of the parameters refitted by ``fit(weights_r, start)`` for each replicate (a loop: for models
+    without a batched Newton step, e.g. ``svyolr``'s ``polr`` refits), and whether every refit converged."""
+    thetas = np.empty((rep.count, start.size))
+    converged = True
+    for r in range(rep.count):
+        thetas[r], ok = fit(weights[:, r], start)
+        converged &= ok
+    return replicate_covariance(thetas.T, start, rep), converged
