@@ -111,3 +111,21 @@ def design_case(design_id: str) -> dict:
 
 def calibration_case(calibration_id: str) -> dict:
     return next(c for c in REPLICATES["replicate_calibration"] if c["id"] == calibration_id)
+
+
+MODELS = json.loads((REFERENCE / "replicates_models.json").read_text())
+"""tests/reference/replicates_models.R's cases: each names a design of REPLICATES and, optionally, its calibration."""
+
+
+def model_design(case: dict) -> Survey:
+    """The (calibrated) replicate design of a replicates_models.json case."""
+    survey = build(design_case(case["design_id"]))
+    if case.get("calibration_id"):
+        survey = calibrated(calibration_case(case["calibration_id"]), survey)
+    return survey
+
+
+def model_cases(section: str) -> list:
+    import pytest
+
+    return [pytest.param(case, id=case["id"]) for case in MODELS[section]]

@@ -62,11 +62,12 @@ def replicate_covariance(thetas: np.ndarray, full: np.ndarray, rep: ReplicateArr
     return rep.scale * (deviation @ deviation.T)
 
 
-def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray] | None:
-    """Distinct replicate-weight rows up to a positive factor: ``(pattern of each row, patterns)``.
+def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Distinct replicate-weight rows up to a positive factor: ``(pattern of each row, patterns, factor of each row)``.
 
     Rows of one PSU differ only by their full-sample weight, so their number is small; a row of
-    zeros has pattern -1. None when there are more than :data:`PATTERN_LIMIT` patterns.
+    zeros has pattern -1. Row ``i`` is ``factor_i * patterns[code_i]`` (the factor is the row's
+    largest weight). None when there are more than :data:`PATTERN_LIMIT` patterns.
     """
     matrix = rep.replicates
     top = matrix.max(axis=1)
@@ -84,7 +85,7 @@ def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray] | Non
     present = np.flatnonzero(~zero)
     first[codes[present][::-1]] = present[::-1]
     first = np.where(first < 0, 0, first)  # a code of zero rows only: never looked up
-    return codes, matrix[first] / top[first][:, None]
+    return codes, matrix[first] / top[first][:, None], top
 
 
 def domain_ranks(rep: ReplicateArrays, cell: np.ndarray, n_cells: int) -> np.ndarray:
@@ -94,24 +95,30 @@ def domain_ranks(rep: ReplicateArrays, cell: np.ndarray, n_cells: int) -> np.nda
     return cell_ranks(cell, n_cells, rep, rep.cache["patterns"])
 
 
-def cell_ranks(cell: np.ndarray, n_cells: int, rep: ReplicateArrays, patterns: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+def cell_ranks(cell: np.ndarray, n_cells: int, rep: ReplicateArrays,
+               patterns: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> np.ndarray:
     """Rank of the analysis weights of the rows of each cell (``cell`` = -1: in no cell), shape (n_cells,).
 
     The rank (R's ``qr`` rule, :func:`~cbss_analysis.survey.replicates.weight_rank`) is that of the
-    cell's distinct factor patterns (few: rows of a PSU share one); without patterns (too many),
-    of the cell's rows. Cells with the same patterns share one computation.
+    cell's distinct factor patterns (few: rows of a PSU share one), each times the root of the
+    sum of its rows' squared factors in the cell: that block has the same column inner products
+    as the cell's rows, so R's column-wise rank test (relative to column norms) decides the same.
+    Without patterns (too many), the rank of the cell's rows. Cells with the same blocks share one
+    computation.
     """
     ranks = np.zeros(n_cells, dtype=np.int64)
     if n_cells == 0:
         return ranks
     if patterns is not None:
-        code, rows = patterns
+        code, rows, factor = patterns
         used = (cell >= 0) & (code >= 0)
         n_patterns = rows.shape[0]
-        _, pairs = group_index(cell[used] * n_patterns + code[used], n_cells * n_patterns)
+        pair_of, pairs = group_index(cell[used] * n_patterns + code[used], n_cells * n_patterns)
+        size = np.sqrt(np.bincount(pair_of, weights=factor[used] ** 2, minlength=pairs.size))
         owner = pairs // n_patterns
         bounds = np.searchsorted(owner, np.arange(n_cells + 1))
-        blocks = [rows[pairs[bounds[c] : bounds[c + 1]] % n_patterns] for c in range(n_cells)]
+        blocks = [rows[pairs[bounds[c] : bounds[c + 1]] % n_patterns] * size[bounds[c] : bounds[c + 1], None]
+                  for c in range(n_cells)]
     else:
         order = np.argsort(cell, kind="stable")
         bounds = np.searchsorted(cell[order], np.arange(n_cells + 1))

@@ -106,9 +106,6 @@ def replicate_linearize(
     else:
         logit_var = np.full(n_estimates, np.nan)
     counted = positive[rows]
-    if "patterns" not in rep.cache:
-        rep.cache["patterns"] = engine.factor_patterns(rep)
-    patterns = rep.cache["patterns"]
     row_cell = np.full(n, -1, dtype=np.int64)
     df = np.zeros(n_estimates, dtype=np.int64)
     variable_df = np.zeros(n_columns, dtype=np.int64)
@@ -117,10 +114,10 @@ def replicate_linearize(
         take = (cell // n_domains == j) & counted
         row_cell[:] = -1
         row_cell[rows[take]] = cell[take] - j * n_domains
-        df[j * n_domains : (j + 1) * n_domains] = engine.cell_ranks(row_cell, n_domains, rep, patterns) - 1
+        df[j * n_domains : (j + 1) * n_domains] = engine.domain_ranks(rep, row_cell, n_domains) - 1
         row_cell[:] = -1
         row_cell[rows[cell // n_domains == j]] = 0
-        variable_df[j] = engine.cell_ranks(np.where(positive, row_cell, -1), 1, rep, patterns)[0] - 1
+        variable_df[j] = engine.domain_ranks(rep, np.where(positive, row_cell, -1), 1)[0] - 1
     if rep.degf is not None and survey.subset_mask is None and n_domains == 1:
         df[:] = rep.degf  # R keeps design$degf after a nonlinear calibrate(); subsets use the rank
         variable_df[:] = rep.degf
