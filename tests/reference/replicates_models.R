@@ -21,7 +21,12 @@
 #   one-sample = svymean, df = degf - 1.
 # - svyglm (gaussian, quasibinomial, quasipoisson), glm.control(epsilon = 1e-14, maxit = 100),
 #   refitted from its own solution; regTermTest(method = "Wald") on the replicate vcov.
-# - svyolr: MASS::polr per replicate from the full-sample start; df = degf - coefficients.
+# - svyolr (svyolr.svyrep.design): MASS::polr per replicate from the full-sample start, with
+#   polr's default optim tolerance (the replicate fits get no control=), so its replicate
+#   coefficients are ~1e-5 from their optima. Recorded here: the same computation with every fit
+#   (full sample and replicates) polished by Newton steps on the weighted log-likelihood
+#   (olr_polish), checked against svyolr's own estimates to 1e-3 and SEs to 1e-2 (JKn's 200 small
+#   jackknife deviations are the most sensitive: 0.8%); df = degf - coefficients.
 # - Cronbach's alpha: svycralpha() for the estimate; R has no replicate SE for it, so the SE is
 #   withReplicates(design, alpha of cov.wt(items, w)) (svrVar of the replicate alphas).
 # - svyby(svyquantile) and svychisq on domains: subset designs as above.
@@ -132,6 +137,38 @@ glm_record <- function(fit) {
        ci_low = n17v(ci[, 1]), ci_high = n17v(ci[, 2]), df = fit$df.residual, vcov = n17m(vcov(fit)))
 }
 
+# Proportional odds (logit): the maximum of sum_i w_i log P(y_i) polished by Newton steps from par =
+# (beta, zeta), P(y = k) = plogis(zeta_k - x beta) - plogis(zeta_{k-1} - x beta); analytic gradient,
+# Hessian by central differences of it (step 1e-6 * max(1, |par|)).
+olr_polish <- function(x, y, w, par) {
+  pc <- ncol(x)
+  gradient <- function(par) {
+    beta <- par[seq_len(pc)]
+    zeta <- par[-seq_len(pc)]
+    eta <- as.vector(x %*% beta)
+    upper <- c(zeta, Inf)[y] - eta
+    lower <- c(-Inf, zeta)[y] - eta
+    p <- plogis(upper) - plogis(lower)
+    du <- dlogis(upper) / p
+    dl <- dlogis(lower) / p
+    g_beta <- -colSums(w * (du - dl) * x)
+    g_zeta <- sapply(seq_along(zeta), function(k) sum(w * (du * (y == k) - dl * (y == k + 1))))
+    c(g_beta, g_zeta)
+  }
+  for (i in 1:50) {
+    g <- gradient(par)
+    h <- sapply(seq_along(par), function(j) {
+      e <- rep(0, length(par))
+      e[j] <- 1e-6 * max(1, abs(par[j]))
+      (gradient(par + e) - gradient(par - e)) / (2 * e[j])
+    })
+    step <- solve((h + t(h)) / 2, g)
+    par <- par - step
+    if (all(abs(step) <= 1e-13 * (1 + abs(par)))) return(par)
+  }
+  par
+}
+
 # ---------------------------------------------------------------- 1. crosstab (stype x sch_wide), whole and by api_up
 crosstab_domain <- function(d) {
   cells <- list()
@@ -200,13 +237,25 @@ for (key in names(designs)) {
     list(terms = terms, F = n17(t$Ftest), ndf = n17(t$df), ddf = n17(t$ddf), p_value = n17(t$p))
   }
   olr <- svyolr(stype ~ api00 + meals, d)
-  otab <- coef(summary(olr))
+  mf <- model.frame(d)
+  x <- model.matrix(~api00 + meals, mf)[, -1, drop = FALSE]
+  y <- as.integer(mf$stype)
+  full <- olr_polish(x, y, weights(d, "sampling"), unname(c(olr$coefficients, olr$zeta)))
+  rw <- weights(d, "analysis")
+  betas <- t(apply(rw, 2, function(w) olr_polish(x, y, w, full)))
+  v <- svrVar(betas, d$scale, d$rscales, mse = d$mse, coef = full)
+  stopifnot(max(abs(full / c(olr$coefficients, olr$zeta) - 1)) < 1e-3,
+            # unconverged replicate polr fits move svyolr's SEs by up to 0.8% (JKn: 200 small deviations)
+            max(abs(sqrt(diag(v)) / sqrt(diag(vcov(olr))) - 1)) < 1e-2)
+  otab <- cbind(full, sqrt(diag(v)))
+  rownames(otab) <- c(names(olr$coefficients), names(olr$zeta))
   model_cases[[length(model_cases) + 1]] <- c(meta(key), list(
     poisson = c(list(formula = "enroll ~ meals + stype"), glm_record(poisson_fit)),
     linear_domain_e = c(list(formula = "api00 ~ ell + meals", by = "stype", level = "E"), glm_record(domain_fit)),
     wald_tests = list(wald(gaussian_fit, "~stype"), wald(gaussian_fit, "~ell + meals"), wald(logistic_fit, "~meals")),
     ordinal = list(formula = "stype ~ api00 + meals", terms = as.list(rownames(otab)), estimate = n17v(otab[, 1]),
-                   se = n17v(otab[, 2]), df = olr$df.residual, vcov = n17m(vcov(olr)))))
+                   se = n17v(otab[, 2]), df = olr$df.residual, vcov = n17m(v),
+                   svyolr_estimate = n17v(c(olr$coefficients, olr$zeta)), svyolr_se = n17v(sqrt(diag(vcov(olr)))))))
 }
 
 # ---------------------------------------------------------------- 4. Cronbach's alpha with a replicate SE
