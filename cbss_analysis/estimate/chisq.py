@@ -26,6 +26,7 @@ from cbss_analysis.estimate.association import (
     wald_result,
 )
 from cbss_analysis.estimate.crosstab import CellSums, cell_sums, table_variables
+from cbss_analysis.estimate.linearization import refuse_calibrated_taylor
 from cbss_analysis.estimate.replicate_tables import replicate_cells, replicate_chisq_tests
 from cbss_analysis.survey import DesignArrays, Survey
 
@@ -76,6 +77,11 @@ def chisq(
     and ``N`` counts those rows too. Rows with a missing row or column value are otherwise left
     out, as R's ``na.rm = TRUE``.
 
+    On a replicate-weight design (calibrated or not) this is R ``svychisq.svyrep.design``
+    (:mod:`cbss_analysis.estimate.replicate_tables`): ``V`` from the replicate cell proportions,
+    ``nu = degf()`` of the domain's replicate design, and "saddlepoint"/"lincom" compare ``X2``
+    with ``sum_j lambda_j chi2_1`` alone. Calibrated Taylor surveys are refused.
+
     Categories with no weight in a domain are dropped from that domain's table (R's
     ``factor()`` intent; R itself then returns NaN for "F" and "Chisq", because ``svytable``
     keeps the empty category, and fails for "saddlepoint"). A domain left with fewer than two
@@ -108,9 +114,7 @@ def chisq(
     if not isinstance(statistic, str) or statistic not in STATISTICS:
         raise EstimationError(f"chisq: statistic={statistic!r} is not one of {', '.join(STATISTICS)}")
     rows, cols, by_columns = table_variables(survey, row, col, by, function, RESULT_COLUMNS)
-    if survey.calibration is not None and survey.replicates is None:
-        raise EstimationError("chisq: calibrated Taylor designs are not supported; calibrate a replicate design "
-                              "(survey.to_replicate(...).calibrate(...)) instead")
+    refuse_calibrated_taylor(survey, 'chisq')
     rep = survey.replicates
     domains = domain_codes(survey.data, by_columns, rows=survey.subset_mask if rep is not None else None)
     arrays = survey.design_arrays()

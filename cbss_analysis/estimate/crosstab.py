@@ -29,6 +29,7 @@ from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.disclosure import complementary_suppression
 from cbss_analysis.errors import EstimationError
+from cbss_analysis.estimate.linearization import refuse_calibrated_taylor
 from cbss_analysis.estimate.replicate_tables import replicate_crosstab_estimates
 from cbss_analysis.estimate.table_estimates import CrosstabEstimates
 from cbss_analysis.survey import DesignArrays, Survey
@@ -249,6 +250,10 @@ def crosstab(
     ``svyciprop(~I(col == c), subset(design, row == r))`` on the row's df). An empty or full
     cell (proportion 0 or 1) has the interval ``[p, p]`` (R gives none).
 
+    On a replicate-weight design (calibrated or not) the same estimates have R's replicate
+    variances and df (R ``svytotal``/``svymean``/``svyciprop`` on an ``svrepdesign``,
+    :mod:`cbss_analysis.estimate.replicate_tables`); calibrated Taylor surveys are refused.
+
     Rows with a missing row, column or by value are left out (R ``svytable``/``xtabs``); each keeps
     its stratum and PSU, as in every estimate of the package. Every combination of categories is
     listed, empty ones included (count 0, SE 0).
@@ -304,9 +309,7 @@ def crosstab(
     level = checks.level(level, function)
     min_n = checks.min_n(min_n, function)
     rows, cols, by_columns = table_variables(survey, row, col, by, function, (*ESTIMATE_COLUMNS, *OTHER_COLUMNS))
-    if survey.calibration is not None and survey.replicates is None:
-        raise EstimationError("crosstab: calibrated Taylor designs are not supported; calibrate a replicate design "
-                              "(survey.to_replicate(...).calibrate(...)) instead")
+    refuse_calibrated_taylor(survey, 'crosstab')
     if survey.replicates is None:
         domains = domain_codes(survey.data, by_columns)
         est = _taylor_estimates(survey.design_arrays(), domains, rows, cols)

@@ -28,6 +28,7 @@ from cbss_analysis.estimate.linearization import (
     by_names,
     linearize,
     numeric_values,
+    refuse_calibrated_taylor,
     survey_domains,
 )
 from cbss_analysis.estimate.replication import replicate_linearize
@@ -124,9 +125,7 @@ def quantile(
     --------
     >>> estimate.quantile(survey, "age", q=[0.25, 0.5, 0.75], by="state")    # doctest: +SKIP
     """
-    if survey.calibration is not None and survey.replicates is None:
-        raise EstimationError("quantile: calibrated Taylor designs are not supported; calibrate a replicate design "
-                              "(survey.to_replicate(...).calibrate(...)) instead")
+    refuse_calibrated_taylor(survey, 'quantile')
     level = checks.level(level, "quantile")
     min_n = checks.min_n(min_n, "quantile")
     probabilities = np.array(checks.probabilities(q, "q", "quantile"))

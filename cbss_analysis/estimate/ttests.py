@@ -20,6 +20,7 @@ from cbss_analysis.estimate.linearization import (
     by_names,
     linearize,
     numeric_values,
+    refuse_calibrated_taylor,
     survey_domains,
 )
 from cbss_analysis.estimate.replication import replicate_linearize
@@ -48,6 +49,11 @@ def ttest(
     ``difference -/+ t_df se`` (``confint(fit, 2)``). With ``group=None`` it is the one-sample
     test of mean 0 (R ``svyttest(variable ~ 0, design)``: ``svymean``, ``df = degf - 1``); to
     test against another value or a paired difference, make a column (``a - b``) first.
+
+    On a replicate-weight design the SE is the replicate SE of the difference of the replicate
+    domain means (the replicate slopes of R's ``svyglm`` on the ``svrepdesign``), and ``df`` is
+    ``degf - 1`` with ``degf`` that of the domain's replicate design (all its rows, as R's
+    ``svyglm`` takes it before dropping missing values). Calibrated Taylor surveys are refused.
 
     Parameters
     ----------
@@ -89,9 +95,7 @@ def ttest(
     --------
     >>> estimate.ttest(survey, "age", "sex", by="state")                 # doctest: +SKIP
     """
-    if survey.calibration is not None and survey.replicates is None:
-        raise EstimationError("ttest: calibrated Taylor designs are not supported; calibrate a replicate design "
-                              "(survey.to_replicate(...).calibrate(...)) instead")
+    refuse_calibrated_taylor(survey, 'ttest')
     level = checks.level(level, "ttest")
     min_n = checks.min_n(min_n, "ttest")
     names = checks.names(variable, "variable", "ttest")

@@ -44,6 +44,7 @@ from cbss_analysis._engine.variance import design_covariance
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.errors import EstimationError
+from cbss_analysis.estimate.linearization import refuse_calibrated_taylor
 from cbss_analysis.models.fitting import _aliased
 from cbss_analysis.models.formula import design_matrix_terms, formula_context, model_variables
 from cbss_analysis.models.replication import domain_degf, replicate_fits
@@ -118,9 +119,7 @@ def ordinal(
     categories = [str(c) for c in frame.loc[complete, outcome].cat.remove_unused_categories().cat.categories]
     if len(categories) < 3:
         raise EstimationError(f"outcome {outcome!r} of an ordinal model needs at least 3 categories with respondents; it has {len(categories)}")
-    if survey.calibration is not None and survey.replicates is None:
-        raise EstimationError("ordinal: calibrated Taylor designs are not supported; calibrate a replicate design "
-                              "(survey.to_replicate(...).calibrate(...)) instead")
+    refuse_calibrated_taylor(survey, 'ordinal')
     arrays = survey.design_arrays()
     context = formula_context(survey)
     _, _, all_columns, all_labels = design_matrix_terms(frame, formula, complete, context, outcome=False)
