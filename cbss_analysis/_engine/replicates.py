@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from cbss_analysis._engine.variance import group_index
 from cbss_analysis.survey.replicates import ReplicateArrays, weight_rank
 
 PATTERN_LIMIT = 4096
 """Above this many distinct replicate-factor rows, ranks are computed from the rows themselves."""
+CHECK_CHUNK = 1 << 16
+"""Rows per chunk when checking that the factor patterns reproduce the replicate weights."""
 
 
 def replicate_variance(thetas: np.ndarray, full: np.ndarray, rep: ReplicateArrays) -> np.ndarray:
@@ -86,6 +89,49 @@ def factor_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray, np.nd
     first[codes[present][::-1]] = present[::-1]
     first = np.where(first < 0, 0, first)  # a code of zero rows only: never looked up
     return codes, matrix[first] / top[first][:, None], top
+
+
+def exact_patterns(rep: ReplicateArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`factor_patterns` when they reproduce every replicate weight (``|W_i - f_i P_c| <= 8 eps f_i``,
+    rows of pattern -1 all zero), else None; checked once per design, in chunks of rows, and cached."""
+    if "exact_patterns" not in rep.cache:
+        if "patterns" not in rep.cache:
+            rep.cache["patterns"] = factor_patterns(rep)
+        patterns = rep.cache["patterns"]
+        if patterns is not None:
+            code, rows, factor = patterns
+            matrix = rep.replicates
+            for start in range(0, matrix.shape[0], CHECK_CHUNK):
+                part = slice(start, start + CHECK_CHUNK)
+                block = matrix[part]
+                expected = np.where(code[part, None] >= 0, factor[part, None] * rows[np.maximum(code[part], 0)], 0.0)
+                bound = 8 * np.finfo(float).eps * np.maximum(factor[part], 0.0)[:, None]
+                if not (np.abs(block - expected) <= bound).all():
+                    patterns = None
+                    break
+        rep.cache["exact_patterns"] = patterns
+    return rep.cache["exact_patterns"]
+
+
+def replicate_sums(cell: np.ndarray, rows: np.ndarray, values: np.ndarray, n_cells: int, rep: ReplicateArrays
+                   ) -> np.ndarray:
+    """``S[k, r] = sum_i values_i W[rows_i, r]`` over the entries with ``cell_i = k``, shape (n_cells, R).
+
+    With exact factor patterns (:func:`exact_patterns`: rows of a PSU, or of a stratum half in BRR / Fay,
+    share one) this is a group sum of ``values_i f_i`` by (cell, pattern), one pass over the entries,
+    times the small patterns matrix (BLAS); otherwise the sparse product ``A @ W``.
+    """
+    patterns = exact_patterns(rep)
+    if patterns is None:
+        matrix = sparse.csr_matrix((values, (cell, rows)), shape=(n_cells, rep.replicates.shape[0]))
+        return np.asarray(matrix @ rep.replicates)
+    code, pattern_rows, factor = patterns
+    n_patterns = pattern_rows.shape[0]
+    row_code = code[rows]
+    keep = row_code >= 0
+    grouped = np.bincount(cell[keep] * n_patterns + row_code[keep], weights=(values * factor[rows])[keep],
+                          minlength=n_cells * n_patterns).reshape(n_cells, n_patterns)
+    return grouped @ pattern_rows
 
 
 def domain_ranks(rep: ReplicateArrays, cell: np.ndarray, n_cells: int) -> np.ndarray:

@@ -29,10 +29,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from cbss_analysis._engine.domains import Domains
-from cbss_analysis._engine.replicates import replicate_covariance
+from cbss_analysis._engine.replicates import replicate_covariance, replicate_sums
 from cbss_analysis.estimate.association import (
     independence_deviation,
     interaction_contrasts,
@@ -70,8 +69,8 @@ def replicate_cells(domain: np.ndarray, row: np.ndarray, col: np.ndarray, n_doma
     n_cells = n_rows * n_cols
     valid = np.flatnonzero((domain >= 0) & (row >= 0) & (col >= 0))
     index = domain[valid] * n_cells + col[valid] * n_rows + row[valid]
-    indicator = sparse.csr_matrix((np.ones(valid.size), (index, valid)), shape=(n_domains * n_cells, domain.size))
-    replicates = np.asarray(indicator @ rep.replicates).reshape(n_domains, n_cells, rep.count)
+    replicates = replicate_sums(index, valid, np.ones(valid.size), n_domains * n_cells, rep).reshape(
+        n_domains, n_cells, rep.count)
     full = np.bincount(index, weights=rep.weight[valid], minlength=n_domains * n_cells).reshape(n_domains, n_cells)
     return ReplicateCells(n_rows, n_cols, full, replicates)
 

@@ -1,10 +1,12 @@
 """Means, proportions, totals and ratios of a replicate-weight design: every variable, domain and replicate
-in one sparse matrix product.
+in one product.
 
 The full-sample estimates are the weighted sums of :mod:`cbss_analysis.estimate.linearization`;
 the replicate estimates are the same sums with each replicate's analysis weights,
 ``S = A @ W`` with ``A`` the sparse (variable x domain) by row indicator (or value) matrix and
-``W`` the n x R replicate weights, and the variance is R's ``svrVar``
+``W`` the n x R replicate weights (computed as group sums by replicate-factor pattern times the
+small patterns matrix when rows share patterns, :func:`cbss_analysis._engine.replicates.replicate_sums`),
+and the variance is R's ``svrVar``
 (:mod:`cbss_analysis._engine.replicates`). Domains are R ``svyby`` on a replicate design: the
 domain's rows are kept, the others dropped (the same estimates as zero weights), and the df of a
 domain is ``degf()`` of that subset, the rank of its analysis weights minus 1.
@@ -69,20 +71,18 @@ def replicate_linearize(
     rows = np.concatenate(rows_parts)
     cell = np.concatenate(cells_parts)
     x = np.concatenate(values_parts)
-    indicator = sparse.csr_matrix((np.ones(rows.size), (cell, rows)), shape=(n_estimates, n))
-    valued = sparse.csr_matrix((x, (cell, rows)), shape=(n_estimates, n))
-    replicate_wx = np.asarray(valued @ rep.replicates)
+    replicate_wx = engine.replicate_sums(cell, rows, x, n_estimates, rep)
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "ratio":
             d = np.concatenate(denominators_parts)
-            replicate_wd = np.asarray(sparse.csr_matrix((d, (cell, rows)), shape=(n_estimates, n)) @ rep.replicates)
+            replicate_wd = engine.replicate_sums(cell, rows, d, n_estimates, rep)
             full = counts["sum_wx"] / counts["sum_wd"]
             thetas = replicate_wx / replicate_wd
         elif kind == "total":
             full = counts["sum_wx"].copy()
             thetas = replicate_wx
         else:
-            replicate_w = np.asarray(indicator @ rep.replicates)
+            replicate_w = engine.replicate_sums(cell, rows, np.ones(rows.size), n_estimates, rep)
             full = counts["sum_wx"] / counts["n_weighted"]
             thetas = replicate_wx / replicate_w
             centred = x - full[cell]
@@ -95,6 +95,8 @@ def replicate_linearize(
         if rep.has_negative:
             # R fits svyglm(y ~ 1) per replicate: glm.fit leaves out rows whose weight is not positive
             clipped = np.maximum(rep.replicates, 0.0)
+            indicator = sparse.csr_matrix((np.ones(rows.size), (cell, rows)), shape=(n_estimates, n))
+            valued = sparse.csr_matrix((x, (cell, rows)), shape=(n_estimates, n))
             with np.errstate(divide="ignore", invalid="ignore"):
                 logit_thetas = np.asarray(valued @ clipped) / np.asarray(indicator @ clipped)
         with np.errstate(divide="ignore", invalid="ignore"):
