@@ -23,7 +23,7 @@ from cbss_analysis.survey.replicates import ReplicateArrays, weight_rank
 
 PATTERN_LIMIT = 4096
 """Above this many distinct replicate-factor rows, ranks are computed from the rows themselves."""
-CHECK_CHUNK = 1 << 16
+CHECK_CHUNK = 1 << 13
 """Rows per chunk when checking that the factor patterns reproduce the replicate weights."""
 
 

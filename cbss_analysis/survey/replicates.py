@@ -20,6 +20,7 @@ both are importable from here too.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -221,8 +222,31 @@ def default_constants(design: ReplicateDesign, replicates: np.ndarray) -> tuple[
     return scale, rscales
 
 
+def _shared_block(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray | None:
+    """The replicate columns as one read-only (n, R) float64 view of the frame's memory, when pandas stores them
+    so (float64 columns, in order, evenly spaced in one block, as a frame read from Parquet or built from a
+    2-d array keeps them); else None (then they are copied)."""
+    columns = [frame[name] for name in names]
+    if not columns or any(column.dtype != np.float64 for column in columns):
+        return None
+    arrays = [column.to_numpy(copy=False) for column in columns]
+    base = arrays[0].base
+    if base is None or any(a.base is not base or a.strides != (8,) for a in arrays):
+        return None
+    starts = [a.__array_interface__["data"][0] for a in arrays]
+    step = starts[1] - starts[0] if len(starts) > 1 else 8 * len(frame)
+    if step <= 0 or any(b - a != step for a, b in itertools.pairwise(starts)):
+        return None
+    view = np.lib.stride_tricks.as_strided(arrays[0], shape=(len(frame), len(arrays)), strides=(8, step), writeable=False)
+    return view if np.array_equal(view[:1], np.array([a[:1] for a in arrays]).T, equal_nan=True) else None
+
+
 def replicate_arrays(frame: pd.DataFrame, design: ReplicateDesign, weight: np.ndarray, where: str = "survey") -> ReplicateArrays:
     """Check the replicate columns of ``frame`` and return the replicate analysis weights.
+
+    Combined weights stored as one float64 block of the frame are not copied: the replicate
+    matrix is a read-only view of them (change a replicate column by assigning a new column,
+    then build the survey again; an in-place edit of the frame's values would show through).
 
     Raises
     ------
@@ -236,19 +260,21 @@ def replicate_arrays(frame: pd.DataFrame, design: ReplicateDesign, weight: np.nd
     absent = [c for c in names if c not in frame.columns]
     if absent:
         raise DesignError(f"{where}: replicate weight {absent[0]!r} is not in the data")
-    matrix = np.empty((len(frame), len(names)), dtype=np.float64)
+    shared = None if not design.combined_weights else _shared_block(frame, names)
+    matrix = shared if shared is not None else np.empty((len(frame), len(names)), dtype=np.float64)
     for j, name in enumerate(names):
         column = frame[name]
         if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             raise DesignError(f"{where}: replicate weight {name!r} is not numeric (dtype {column.dtype})")
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = matrix[:, j] if shared is not None else column.to_numpy(dtype=np.float64, na_value=np.nan)
         for bad, what in ((np.isnan(values), "missing"), (np.isinf(values), "infinite"), (values < 0, "negative")):
             if bad.any():
                 raise DesignError(
                     f"{where}: replicate weight {name!r} is {what} in {int(bad.sum())} row(s) (first at row "
                     f"{column.index[np.flatnonzero(bad)[0]]}); replicate weights must be finite and not negative"
                 )
-        matrix[:, j] = values
+        if shared is None:
+            matrix[:, j] = values
     scale, rscales = default_constants(design, matrix)
     if not design.combined_weights:
         matrix *= weight[:, None]
