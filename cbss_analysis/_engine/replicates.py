@@ -14,6 +14,8 @@ rank of the analysis weights of the estimate's rows minus 1 (:func:`cell_ranks`)
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -24,6 +26,8 @@ from cbss_analysis.survey.replicates import ReplicateArrays, weight_rank
 PATTERN_LIMIT = 4096
 """Above this many distinct replicate-factor rows, ranks are computed from the rows themselves."""
 CHECK_CHUNK = 1 << 13
+RANK_CACHE = 64
+"""Domain rank results kept per design (keyed by a digest of the rows' cells)."""
 """Rows per chunk when checking that the factor patterns reproduce the replicate weights."""
 
 
@@ -135,10 +139,21 @@ def replicate_sums(cell: np.ndarray, rows: np.ndarray, values: np.ndarray, n_cel
 
 
 def domain_ranks(rep: ReplicateArrays, cell: np.ndarray, n_cells: int) -> np.ndarray:
-    """:func:`cell_ranks` with the design's factor patterns, computed once per design and cached."""
+    """:func:`cell_ranks` with the design's factor patterns (computed once per design), cached by the cells.
+
+    The ranks of a design's domains do not change between calls, so they are kept in the design's
+    cache under a digest of ``cell`` (at most :data:`RANK_CACHE` entries, the oldest dropped first).
+    """
     if "patterns" not in rep.cache:
         rep.cache["patterns"] = factor_patterns(rep)
-    return cell_ranks(cell, n_cells, rep, rep.cache["patterns"])
+    cache = rep.cache.setdefault("ranks", {})
+    key = (n_cells, hashlib.blake2b(np.ascontiguousarray(cell, dtype=np.int64).tobytes(), digest_size=16).digest())
+    if key not in cache:
+        if len(cache) >= RANK_CACHE:
+            cache.pop(next(iter(cache)))
+        cache[key] = cell_ranks(cell, n_cells, rep, rep.cache["patterns"])
+        cache[key].setflags(write=False)
+    return cache[key].copy()
 
 
 def cell_ranks(cell: np.ndarray, n_cells: int, rep: ReplicateArrays,
