@@ -24,9 +24,7 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import machine, run_tool, worker
 
 HERE = Path(__file__).resolve().parent
 TOOLS = ("cbss", "pandas", "svy", "samplics", "R")
@@ -158,45 +159,7 @@ def run_samplics(frame: pd.DataFrame) -> dict:
 WORKERS = {"cbss": run_cbss, "pandas": run_pandas, "svy": run_svy, "samplics": run_samplics}
 
 
-def worker(tool: str, data: Path, result: Path) -> None:
-    frame = pd.read_parquet(data)
-    out = WORKERS[tool](frame)
-    result.write_text(json.dumps(out))
-
-
 # --------------------------------------------------------------------------- parent
-
-
-def run_tool(tool: str, data: Path, csv: Path, workdir: Path, cap: float) -> dict:
-    """Run one tool in a subprocess; wall time from the worker, peak RSS from wait4."""
-    result = workdir / f"{tool}.json"
-    estimates = workdir / f"{tool}_estimates.csv"
-    result.unlink(missing_ok=True)
-    if tool == "R":
-        command = ["Rscript", str(HERE / "bench_estimate.R"), str(csv), str(result), str(estimates)]
-    else:
-        command = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--data", str(data), "--result", str(result)]
-    env = {**os.environ, "BENCH_ESTIMATES": str(estimates)}
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    start = time.monotonic()
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - start > cap:
-            process.kill()
-            os.wait4(process.pid, 0)
-            return {"status": f"stopped after {cap:.0f} s (cap)"}
-        time.sleep(0.05)
-    stderr = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
-    if status != 0 or not result.exists():
-        return {"status": "failed: " + (stderr.splitlines()[-1] if stderr else f"exit {status}")}
-    out = json.loads(result.read_text())
-    out["status"] = "ok"
-    out["peak_rss_bytes"] = usage.ru_maxrss * 1024
-    if estimates.exists():
-        out["estimates"] = str(estimates)
-    return out
 
 
 def agreement(ours: str, theirs: str) -> float:
@@ -207,15 +170,6 @@ def agreement(ours: str, theirs: str) -> float:
     merged = a.merge(b, on=keys, suffixes=("", "_other"))
     merged = merged.dropna(subset=["se", "se_other"])
     return float((merged["se"] / merged["se_other"] - 1.0).abs().max())
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
-        model = names[0] if names else model
-    return f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def main() -> None:
@@ -229,7 +183,7 @@ def main() -> None:
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.data, args.result)
+        worker(WORKERS, args.worker, args.data, args.result)
         return
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     tools = [t for t in TOOLS if t not in skip and (t != "R" or shutil.which("Rscript"))]
@@ -248,7 +202,7 @@ def main() -> None:
             frame_bytes = int(frame.memory_usage(deep=True).sum())
             clusters = frame["cluster"].nunique()
             print(f"\n## n = {n:,}: {clusters:,} clusters, {frame['stratum'].nunique()} strata, frame {frame_bytes / 2**20:.1f} MiB")
-            results = {tool: run_tool(tool, data, csv, workdir, args.cap) for tool in tools}
+            results = {tool: run_tool(tool, Path(__file__).resolve(), HERE / "bench_estimate.R", data, csv, workdir, args.cap) for tool in tools}
             ours = results.get("cbss", {})
             for tool, res in results.items():
                 line = f"{tool:9s} {res['status']}"

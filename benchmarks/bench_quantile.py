@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_estimate import generate as generate_estimate_data  # noqa: E402
 from bench_estimate import machine  # noqa: E402
+from harness import run_tool, worker  # noqa: E402
 
 TOOLS = ("cbss", "svy", "R")
 DOMAIN = ["state", "sex", "agecat"]
@@ -128,46 +128,7 @@ def run_svy(frame: pd.DataFrame) -> dict:
 WORKERS = {"cbss": run_cbss, "svy": run_svy}
 
 
-def worker(tool: str, data: Path, result: Path) -> None:
-    frame = pd.read_parquet(data)
-    out = WORKERS[tool](frame)
-    result.write_text(json.dumps(out))
-
-
 # --------------------------------------------------------------------------- parent
-
-
-def run_tool(tool: str, data: Path, csv: Path, workdir: Path, cap: float) -> dict:
-    """Run one tool in a subprocess; wall time from the worker, peak RSS from wait4."""
-    result = workdir / f"{tool}.json"
-    estimates = workdir / f"{tool}_estimates.csv"
-    for path in (result, estimates):
-        path.unlink(missing_ok=True)
-    if tool == "R":
-        command = ["Rscript", str(HERE / "bench_quantile.R"), str(csv), str(result), str(estimates)]
-    else:
-        command = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--data", str(data), "--result", str(result)]
-    env = {**os.environ, "BENCH_ESTIMATES": str(estimates)}
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    start = time.monotonic()
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - start > cap:
-            process.kill()
-            os.wait4(process.pid, 0)
-            return {"status": f"stopped after {cap:.0f} s (cap)"}
-        time.sleep(0.05)
-    stderr = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
-    if status != 0 or not result.exists():
-        return {"status": "failed: " + (stderr.splitlines()[-1] if stderr else f"exit {status}")}
-    out = json.loads(result.read_text())
-    out["status"] = "ok"
-    out["peak_rss_bytes"] = usage.ru_maxrss * 1024
-    if estimates.exists():
-        out["estimates"] = str(estimates)
-    return out
 
 
 def agreement(ours: dict, theirs: dict) -> dict:
@@ -195,7 +156,7 @@ def main() -> None:
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.data, args.result)
+        worker(WORKERS, args.worker, args.data, args.result)
         return
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     tools = [t for t in TOOLS if t not in skip and (t != "R" or shutil.which("Rscript"))]
@@ -217,7 +178,7 @@ def main() -> None:
                   f"load average {os.getloadavg()[0]:.2f}", flush=True)
             results = {}
             for tool in tools:
-                results[tool] = res = run_tool(tool, data, csv, workdir, args.cap)
+                results[tool] = res = run_tool(tool, Path(__file__).resolve(), HERE / "bench_quantile.R", data, csv, workdir, args.cap)
                 ours = results.get("cbss", {})
                 line = f"{tool:5s} {res['status']}"
                 if res["status"] == "ok":

@@ -19,7 +19,7 @@ columns included).
 from __future__ import annotations
 
 import argparse
-import json
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -31,6 +31,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_estimate
+from harness import machine, run_tool, worker
 
 HERE = Path(__file__).resolve().parent
 INDICATORS = bench_estimate.INDICATORS
@@ -90,7 +91,7 @@ def run_svy(frame: pd.DataFrame) -> dict:
     return {"setup_s": setup, "estimate_s": elapsed, "version": svy.__version__}
 
 
-bench_estimate.WORKERS.update({"cbss_rep": run_cbss, "svy_rep": run_svy})
+WORKERS = {"cbss_rep": run_cbss, "svy_rep": run_svy}
 
 
 def main() -> None:
@@ -103,12 +104,11 @@ def main() -> None:
     parser.add_argument("--result")
     args = parser.parse_args()
     if args.worker:
-        frame = pd.read_parquet(args.data)
-        Path(args.result).write_text(json.dumps(bench_estimate.WORKERS[args.worker](frame)))
+        worker(WORKERS, args.worker, args.data, args.result)
         return
     frame = generate(int(args.size))
     frame_bytes = int(frame.memory_usage(deep=True).sum())
-    print(f"{bench_estimate.machine()}\nrespondents {len(frame):,}, {REPLICATES} Fay replicates, frame {frame_bytes / 2**20:.0f} MiB")
+    print(f"# {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine()}; load average {os.getloadavg()[0]:.2f}\nrespondents {len(frame):,}, {REPLICATES} Fay replicates, frame {frame_bytes / 2**20:.0f} MiB")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         data = work / "data.parquet"
@@ -120,7 +120,7 @@ def main() -> None:
         for tool in ("cbss_rep", "svy_rep", "R"):
             if tool in args.skip:
                 continue
-            results[tool] = run_tool(tool, data, csv, work, args.cap)
+            results[tool] = run_tool(tool, Path(__file__).resolve(), HERE / "bench_replicates.R", data, csv, work, args.cap)
             res = results[tool]
             line = f"{tool:9s} {res['status']}"
             if res["status"] == "ok":
@@ -134,37 +134,6 @@ def main() -> None:
                 ratio = other["estimate_s"] / ours["estimate_s"]
                 agree = bench_estimate.agreement(ours["estimates"], other["estimates"])
                 print(f"{tool}: {ratio:.1f}x slower than cbss; max relative difference of estimates/SEs {agree:.2g}")
-
-
-def run_tool(tool: str, data: Path, csv: Path, workdir: Path, cap: float) -> dict:
-    """Run one tool in a subprocess; wall time from the worker, peak RSS from wait4."""
-    import os
-    import subprocess
-
-    result = workdir / f"{tool}.json"
-    estimates = workdir / f"{tool}_estimates.csv"
-    if tool == "R":
-        command = ["Rscript", str(HERE / "bench_replicates.R"), str(csv), str(result), str(estimates)]
-    else:
-        command = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--data", str(data), "--result", str(result)]
-    env = {**os.environ, "BENCH_ESTIMATES": str(estimates)}
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    start = time.monotonic()
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - start > cap:
-            process.kill()
-            os.wait4(process.pid, 0)
-            return {"status": f"stopped after {cap:.0f} s (cap)"}
-        time.sleep(0.05)
-    stderr = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
-    if status != 0 or not result.exists():
-        return {"status": "failed: " + (stderr.splitlines()[-1] if stderr else f"exit {status}")}
-    out = json.loads(result.read_text())
-    out.update(status="ok", peak_rss_bytes=usage.ru_maxrss * 1024, estimates=str(estimates))
-    return out
 
 
 if __name__ == "__main__":

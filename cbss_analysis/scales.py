@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine.domains import domain_rows
+from cbss_analysis._engine.replicates import replicate_variance
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.common.text import snippet
@@ -88,7 +89,12 @@ def alpha(
     variance of their sum, over respondents who answered every item (in the domain). The
     normalisation of the weighted variances cancels in the ratio, so this equals the
     ``cov.wt()`` computation in ``tests/reference/models.R`` and, unweighted, psych's
-    ``alpha()$total$raw_alpha``.
+    ``alpha()$total$raw_alpha``; R ``svycralpha()`` gives the same value.
+
+    On a replicate-weight design (and a calibrated one) the full-sample weights give ``alpha``
+    and the replicate weights its SE: R has no replicate SE for alpha, so this is
+    ``withReplicates(design, function(w, data) alpha(cov.wt(items, w)))``, ``svrVar`` of the
+    replicate alphas (``tests/reference/replicates_models.R``). Taylor designs get no SE.
 
     Parameters
     ----------
@@ -108,8 +114,8 @@ def alpha(
     -------
     pandas.DataFrame
         Columns ``variables`` (the items, comma-separated), the ``by`` columns, ``alpha``,
-        ``n_items``, ``n`` (complete respondents), ``suppressed``. ``attrs``: ``synthetic``,
-        ``kind`` ("alpha"), ``weighted``, ``min_n``.
+        (replicate-weight designs, ``weighted``: ``se``), ``n_items``, ``n`` (complete
+        respondents), ``suppressed``. ``attrs``: ``synthetic``, ``kind`` ("alpha"), ``weighted``, ``min_n``.
 
     Raises
     ------
@@ -126,16 +132,37 @@ def alpha(
     weight = survey.design_arrays().weight if weighted else np.ones(len(survey.data))
     complete = np.isfinite(values).all(axis=1)
     label = ", ".join(items)
+    rep = survey.replicates if weighted else None
     rows = []
     for key, members in domain_rows(survey.data, by_columns, survey.analysed_rows()):
         rows_in = members[complete[members]]
         n = int(rows_in.size)
         value = _alpha(values[rows_in], weight[rows_in]) if n >= max(min_n, 2) else np.nan
-        rows.append({"variables": label, **dict(zip(by_columns, key)), "alpha": value, "n_items": len(items), "n": n, "suppressed": n < min_n})
-    table = pd.DataFrame(rows, columns=["variables", *by_columns, "alpha", "n_items", "n", "suppressed"])
-    table = suppress_rows(table, min_n, table["n"], by=by_columns, identity=["variables"], blank=["alpha", "n"], function="alpha")
+        row = {"variables": label, **dict(zip(by_columns, key)), "alpha": value}
+        if rep is not None:
+            replicate = _replicate_alphas(values[rows_in], rep.replicates[rows_in]) if np.isfinite(value) else None
+            row["se"] = float(np.sqrt(replicate_variance(replicate[None, :], np.array([value]), rep))[0]) \
+                if replicate is not None else np.nan
+        rows.append({**row, "n_items": len(items), "n": n, "suppressed": n < min_n})
+    estimates = ["alpha", "se"] if rep is not None else ["alpha"]
+    table = pd.DataFrame(rows, columns=["variables", *by_columns, *estimates, "n_items", "n", "suppressed"])
+    table = suppress_rows(table, min_n, table["n"], by=by_columns, identity=["variables"], blank=[*estimates, "n"],
+                          function="alpha")
     table.attrs.update({"synthetic": bool(survey.synthetic), "kind": "alpha", "weighted": weighted, "min_n": min_n})
     return table
+
+
+def _replicate_alphas(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Alpha with each replicate's weights, shape (R,): weighted moments of all replicates in two matrix products."""
+    n, k = values.shape
+    total = weights.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = (values.T @ weights) / total  # (k, R)
+        second = ((values[:, :, None] * values[:, None, :]).reshape(n, k * k).T @ weights) / total
+        covariance = second.reshape(k, k, -1) - means[:, None, :] * means[None, :, :]
+        trace = np.einsum("iir->r", covariance)
+        summed = covariance.sum(axis=(0, 1))
+        return np.where(summed > 0, k / (k - 1) * (1.0 - trace / summed), np.nan)
 
 
 def _alpha(values: np.ndarray, weight: np.ndarray) -> float:

@@ -14,13 +14,20 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from cbss_analysis._engine import chisqsum, variance
+from cbss_analysis._engine import replicates as replicates_engine
+from cbss_analysis._engine import variance
 from cbss_analysis._engine.domains import domain_codes
 from cbss_analysis.errors import EstimationError
+from cbss_analysis.estimate.association import (
+    independence_deviation,
+    interaction_contrasts,
+    rao_scott_result,
+    wald_result,
+)
 from cbss_analysis.estimate.crosstab import CellSums, cell_sums, table_variables
-from cbss_analysis.estimate.linearization import require_taylor
+from cbss_analysis.estimate.linearization import refuse_calibrated_taylor
+from cbss_analysis.estimate.replicate_tables import replicate_cells, replicate_chisq_tests
 from cbss_analysis.survey import DesignArrays, Survey
 
 STATISTICS: tuple[str, ...] = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
@@ -70,6 +77,11 @@ def chisq(
     and ``N`` counts those rows too. Rows with a missing row or column value are otherwise left
     out, as R's ``na.rm = TRUE``.
 
+    On a replicate-weight design (calibrated or not) this is R ``svychisq.svyrep.design``
+    (:mod:`cbss_analysis.estimate.replicate_tables`): ``V`` from the replicate cell proportions,
+    ``nu = degf()`` of the domain's replicate design, and "saddlepoint"/"lincom" compare ``X2``
+    with ``sum_j lambda_j chi2_1`` alone. Calibrated Taylor surveys are refused.
+
     Categories with no weight in a domain are dropped from that domain's table (R's
     ``factor()`` intent; R itself then returns NaN for "F" and "Chisq", because ``svytable``
     keeps the empty category, and fails for "saddlepoint"). A domain left with fewer than two
@@ -102,14 +114,21 @@ def chisq(
     if not isinstance(statistic, str) or statistic not in STATISTICS:
         raise EstimationError(f"chisq: statistic={statistic!r} is not one of {', '.join(STATISTICS)}")
     rows, cols, by_columns = table_variables(survey, row, col, by, function, RESULT_COLUMNS)
-    domains = domain_codes(survey.data, by_columns)
-    require_taylor(survey, "chisq")
+    refuse_calibrated_taylor(survey, 'chisq')
+    rep = survey.replicates
+    domains = domain_codes(survey.data, by_columns, rows=survey.subset_mask if rep is not None else None)
     arrays = survey.design_arrays()
     n_dom = domains.count
-    sums = cell_sums(domains.code, rows.codes, cols.codes, n_dom, rows.size, cols.size, arrays)
-    n_rows = sums.domain_sum(sums.pair_rows.astype(np.float64))  # R's N: every row of the domain
-    nu = _nu(sums, arrays)
-    grid = sums.domain_sum(sums.weighted).reshape(n_dom, cols.size, rows.size)
+    if rep is None:
+        sums = cell_sums(domains.code, rows.codes, cols.codes, n_dom, rows.size, cols.size, arrays)
+        n_rows = sums.domain_sum(sums.pair_rows.astype(np.float64))  # R's N: every row of the domain
+        nu = _nu(sums, arrays)
+        grid = sums.domain_sum(sums.weighted).reshape(n_dom, cols.size, rows.size)
+    else:
+        sums = replicate_cells(domains.code, rows.codes, cols.codes, n_dom, rows.size, cols.size, rep)
+        n_rows = np.bincount(domains.code[domains.code >= 0], minlength=n_dom).astype(np.float64)
+        nu = _replicate_nu(survey, domains.code, n_dom)
+        grid = sums.full.reshape(n_dom, cols.size, rows.size)
     present = np.concatenate([grid.sum(axis=1) > 0, grid.sum(axis=2) > 0], axis=1)  # categories with weight
     patterns, pattern_of = np.unique(present, axis=0, return_inverse=True)
     pattern_of = pattern_of.ravel()
@@ -128,7 +147,10 @@ def chisq(
             part = sums
         else:
             part = sums.select(members, row_kept, col_kept)
-        result = _tests(part, n_rows[members], nu[members], statistic, arrays)
+        if rep is None:
+            result = _tests(part, n_rows[members], nu[members], statistic, arrays)
+        else:
+            result = replicate_chisq_tests(part, n_rows[members], nu[members], statistic, rep)
         value[members], ndf[members], ddf[members], p_value[members] = result
 
     if domains.table.shape[1]:
@@ -160,19 +182,13 @@ def _nu(sums: CellSums, arrays: DesignArrays) -> np.ndarray:
     return (psus - strata).astype(np.float64)
 
 
-def interaction_contrasts(n_rows: int, n_cols: int) -> np.ndarray:
-    """R's ``Cmat``: the row x column interaction columns residualised on the main effects, shape (r c, (r-1)(c-1)).
-
-    Cells in R's ``interaction(row, col)`` order (row fastest), as ``qr.resid(qr(X1), X12[, -(1:(r + c - 1))])``.
-    """
-    r = np.tile(np.arange(n_rows), n_cols)
-    c = np.repeat(np.arange(n_cols), n_rows)
-    row_dummies = (r[:, None] == np.arange(1, n_rows)[None, :]).astype(np.float64)
-    col_dummies = (c[:, None] == np.arange(1, n_cols)[None, :]).astype(np.float64)
-    main = np.column_stack([np.ones(r.size), row_dummies, col_dummies])
-    interaction = (row_dummies[:, :, None] * col_dummies[:, None, :]).transpose(0, 2, 1).reshape(r.size, -1)
-    coefficients = np.linalg.lstsq(main, interaction, rcond=None)[0]
-    return interaction - main @ coefficients
+def _replicate_nu(survey: Survey, code: np.ndarray, n_domains: int) -> np.ndarray:
+    """R's ``nu`` of a replicate design: ``degf()`` of each domain's design (rank of its replicate weights minus 1)."""
+    rep = survey.replicates
+    if rep.degf is not None and survey.subset_mask is None and n_domains == 1:
+        return np.array([float(rep.degf)])  # R keeps design$degf after a nonlinear calibrate()
+    positive = np.where(rep.weight > 0, code, -1)
+    return (replicates_engine.domain_ranks(rep, positive, n_domains) - 1).astype(np.float64)
 
 
 def block_covariance(sums: CellSums, z: np.ndarray, arrays: DesignArrays) -> np.ndarray:
@@ -207,19 +223,6 @@ def block_covariance(sums: CellSums, z: np.ndarray, arrays: DesignArrays) -> np.
     return covariance
 
 
-def _safe_solve(matrix: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched ``solve``; singular (or non-finite) matrices give NaN instead of an error."""
-    finite = np.isfinite(matrix).all(axis=(1, 2)) & np.isfinite(rhs).all(axis=tuple(range(1, rhs.ndim)))
-    cond = np.full(matrix.shape[0], np.inf)
-    if finite.any():
-        cond[finite] = np.linalg.cond(matrix[finite])
-    ok = finite & (cond < 1.0 / np.finfo(float).eps)
-    eye = np.broadcast_to(np.eye(matrix.shape[1]), matrix.shape)
-    solved = np.linalg.solve(np.where(ok[:, None, None], matrix, eye), np.where(
-        ok.reshape((-1,) + (1,) * (rhs.ndim - 1)), rhs, 0.0))
-    return solved, ok
-
-
 def _tests(sums: CellSums, n_rows: np.ndarray, nu: np.ndarray, statistic: str,
            arrays: DesignArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``value, ndf, ddf, p_value`` of every domain of ``sums`` (all with the same categories present)."""
@@ -239,22 +242,10 @@ def _tests(sums: CellSums, n_rows: np.ndarray, nu: np.ndarray, statistic: str,
         share_col = col_total / total[:, None]  # C_j / N
         share_row = row_total / total[:, None]  # R_i / N
         y = grid - row_total[:, None, :] * col_total[:, :, None] / total[:, None, None]
-        z = (pair_grid - share_col[g][:, :, None] * pair_row[:, None, :] - share_row[g][:, None, :] * pair_col[:, :, None]
-             + (share_row[g][:, None, :] * share_col[g][:, :, None]) * pair_total[:, None, None])
+        z = independence_deviation(pair_grid, pair_row, pair_col, pair_total, share_row[g], share_col[g])
         use_y = y[:, 1:, 1:].reshape(n_dom, m)
         use_z = z[:, 1:, 1:].reshape(-1, m)
-        cov = block_covariance(sums, use_z, arrays)
-        solved, ok = _safe_solve(cov, use_y[:, :, None])
-        wald = np.where(ok, np.einsum("gm,gm->g", use_y, solved[:, :, 0]), np.nan)
-        ndf = np.full(n_dom, float(m))
-        if statistic == "Wald":
-            value, ddf = wald / m, nu.copy()
-        else:
-            ddf = nu - m + 1.0
-            value = wald * ddf / (m * nu)
-        with np.errstate(invalid="ignore"):
-            p_value = stats.f.sf(value, ndf, ddf)
-        return value, ndf, ddf, p_value
+        return wald_result(use_y, block_covariance(sums, use_z, arrays), nu, statistic)
 
     p = cells / total[:, None]  # (n_dom, n_cell)
     grid = p.reshape(n_dom, nc, nr)
@@ -266,22 +257,4 @@ def _tests(sums: CellSums, n_rows: np.ndarray, nu: np.ndarray, statistic: str,
     z = (pair_cells - p[g] * pair_total[:, None]) / total[g][:, None]
     transformed = (z * inverse[g]) @ contrasts  # (P, m): influence of C' D^-1 p
     b = block_covariance(sums, transformed, arrays)
-    a = np.einsum("km,gk,kl->gml", contrasts, inverse, contrasts)
-    solved, ok = _safe_solve(a, b)
-    delta = np.where(ok[:, None, None], n_rows[:, None, None] * solved, np.nan)
-    trace = np.trace(delta, axis1=1, axis2=2)
-    trace2 = np.einsum("gij,gji->g", delta, delta)
-    d0 = trace**2 / trace2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if statistic == "F":
-            value = x2 / trace
-            return value, d0, d0 * nu, stats.f.sf(value, d0, d0 * nu)
-        if statistic == "Chisq":
-            return x2, np.full(n_dom, float(m)), np.full(n_dom, np.nan), stats.chi2.sf(x2 / (trace / m), m)
-    eigen = np.full((n_dom, m), np.nan)
-    finite = np.isfinite(delta).all(axis=(1, 2))
-    if finite.any():
-        eigen[finite] = np.sort(np.linalg.eigvals(delta[finite]).real, axis=1)[:, ::-1]
-    method = chisqsum.imhof if statistic == "lincom" else chisqsum.saddlepoint
-    nan = np.full(n_dom, np.nan)
-    return x2, nan, nan.copy(), method(x2, eigen, d0 * nu)
+    return rao_scott_result(x2, contrasts, inverse, b, n_rows, nu, statistic)

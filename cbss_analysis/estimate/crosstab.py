@@ -24,12 +24,14 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine import intervals, variance
-from cbss_analysis._engine.domains import domain_codes
+from cbss_analysis._engine.domains import Domains, domain_codes
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.disclosure import complementary_suppression
 from cbss_analysis.errors import EstimationError
-from cbss_analysis.estimate.linearization import require_taylor
+from cbss_analysis.estimate.linearization import refuse_calibrated_taylor
+from cbss_analysis.estimate.replicate_tables import replicate_crosstab_estimates
+from cbss_analysis.estimate.table_estimates import CrosstabEstimates
 from cbss_analysis.survey import DesignArrays, Survey
 
 COUNT_COLUMNS = ("count", "count_se", "count_ci_low", "count_ci_high")
@@ -182,6 +184,47 @@ def _variances(sums: CellSums, column: np.ndarray, z: np.ndarray, present: np.nd
     return variance.psu_variance(column[present], psu[present], z[present], n_columns, arrays)
 
 
+def _taylor_estimates(arrays: DesignArrays, domains: Domains, rows: Categorical, cols: Categorical) -> CrosstabEstimates:
+    """Counts, cell and row proportions with Taylor variances (influence totals per (domain, PSU) pair)."""
+    sums = cell_sums(domains.code, rows.codes, cols.codes, domains.count, rows.size, cols.size, arrays)
+    n_dom, nr, nc, n_cell = domains.count, rows.size, cols.size, sums.n_cells
+    weighted = sums.weighted
+
+    # domain (by) level: counts and cell proportions
+    cell_total = sums.domain_sum(weighted)  # (n_dom, n_cell)
+    domain_total = cell_total.sum(axis=1)  # (n_dom,)
+    pair_total = weighted.sum(axis=1)  # (P,)
+    safe_total = np.where(domain_total > 0, domain_total, 1.0)
+    p = cell_total / safe_total[:, None]
+    column = sums.pair_domain[:, None] * n_cell + np.arange(n_cell)
+    pair_present = np.broadcast_to((sums.count.sum(axis=1) > 0)[:, None], weighted.shape)
+    count_var = _variances(sums, column, weighted, pair_present, n_dom * n_cell, arrays)
+    z_prop = (weighted - p[sums.pair_domain] * pair_total[:, None]) / safe_total[sums.pair_domain][:, None]
+    prop_var = _variances(sums, column, z_prop, pair_present, n_dom * n_cell, arrays)
+    df_pairs = sums.positive.sum(axis=1) > 0
+    domain_df = variance.degrees_of_freedom(sums.pair_domain[df_pairs], sums.pair_psu[df_pairs], n_dom, arrays)
+
+    # row level: row proportions within (domain, row)
+    by_row = weighted.reshape(-1, nc, nr)  # [pair, col, row]
+    pair_row_total = by_row.sum(axis=1)  # (P, nr)
+    row_total = sums.domain_sum(pair_row_total)  # (n_dom, nr)
+    safe_row = np.where(row_total > 0, row_total, 1.0)
+    q = cell_total.reshape(n_dom, nc, nr) / safe_row[:, None, :]
+    pair_row_count = sums.count.reshape(-1, nc, nr).sum(axis=1)
+    row_present = np.broadcast_to((pair_row_count > 0)[:, None, :], by_row.shape).reshape(weighted.shape)
+    z_row = ((by_row - q[sums.pair_domain] * pair_row_total[:, None, :]) / safe_row[sums.pair_domain][:, None, :])
+    row_var = _variances(sums, column, z_row.reshape(weighted.shape), row_present, n_dom * n_cell, arrays)
+    row_df_pairs = sums.positive.reshape(-1, nc, nr).sum(axis=1) > 0  # (P, nr)
+    pair_index, row_index = np.nonzero(row_df_pairs)
+    row_df = variance.degrees_of_freedom(
+        sums.pair_domain[pair_index] * nr + row_index, sums.pair_psu[pair_index], n_dom * nr, arrays
+    ).reshape(n_dom, nr)
+
+    respondents = sums.domain_sum(sums.count).astype(np.int64)  # (n_dom, n_cell)
+    return CrosstabEstimates(cell_total, count_var, p, prop_var, None, domain_df, row_total, q, row_var, None, row_df,
+                             respondents)
+
+
 def crosstab(
     survey: Survey,
     row: str,
@@ -206,6 +249,10 @@ def crosstab(
     ``svyciprop(~I(row == r & col == c), design)`` on the by-domain's df; rows:
     ``svyciprop(~I(col == c), subset(design, row == r))`` on the row's df). An empty or full
     cell (proportion 0 or 1) has the interval ``[p, p]`` (R gives none).
+
+    On a replicate-weight design (calibrated or not) the same estimates have R's replicate
+    variances and df (R ``svytotal``/``svymean``/``svyciprop`` on an ``svrepdesign``,
+    :mod:`cbss_analysis.estimate.replicate_tables`); calibrated Taylor surveys are refused.
 
     Rows with a missing row, column or by value are left out (R ``svytable``/``xtabs``); each keeps
     its stratum and PSU, as in every estimate of the package. Every combination of categories is
@@ -262,45 +309,17 @@ def crosstab(
     level = checks.level(level, function)
     min_n = checks.min_n(min_n, function)
     rows, cols, by_columns = table_variables(survey, row, col, by, function, (*ESTIMATE_COLUMNS, *OTHER_COLUMNS))
-    domains = domain_codes(survey.data, by_columns)
-    require_taylor(survey, "crosstab")
-    arrays = survey.design_arrays()
-    sums = cell_sums(domains.code, rows.codes, cols.codes, domains.count, rows.size, cols.size, arrays)
-    n_dom, nr, nc, n_cell = domains.count, rows.size, cols.size, sums.n_cells
-    weighted = sums.weighted
-
-    # domain (by) level: counts and cell proportions
-    cell_total = sums.domain_sum(weighted)  # (n_dom, n_cell)
-    domain_total = cell_total.sum(axis=1)  # (n_dom,)
-    pair_total = weighted.sum(axis=1)  # (P,)
-    safe_total = np.where(domain_total > 0, domain_total, 1.0)
-    p = cell_total / safe_total[:, None]
-    column = sums.pair_domain[:, None] * n_cell + np.arange(n_cell)
-    pair_present = np.broadcast_to((sums.count.sum(axis=1) > 0)[:, None], weighted.shape)
-    count_var = _variances(sums, column, weighted, pair_present, n_dom * n_cell, arrays)
-    z_prop = (weighted - p[sums.pair_domain] * pair_total[:, None]) / safe_total[sums.pair_domain][:, None]
-    prop_var = _variances(sums, column, z_prop, pair_present, n_dom * n_cell, arrays)
-    df_pairs = sums.positive.sum(axis=1) > 0
-    domain_df = variance.degrees_of_freedom(sums.pair_domain[df_pairs], sums.pair_psu[df_pairs], n_dom, arrays)
-
-    # row level: row proportions within (domain, row)
-    by_row = weighted.reshape(-1, nc, nr)  # [pair, col, row]
-    pair_row_total = by_row.sum(axis=1)  # (P, nr)
-    row_total = sums.domain_sum(pair_row_total)  # (n_dom, nr)
-    safe_row = np.where(row_total > 0, row_total, 1.0)
-    q = cell_total.reshape(n_dom, nc, nr) / safe_row[:, None, :]
-    pair_row_count = sums.count.reshape(-1, nc, nr).sum(axis=1)
-    row_present = np.broadcast_to((pair_row_count > 0)[:, None, :], by_row.shape).reshape(weighted.shape)
-    z_row = ((by_row - q[sums.pair_domain] * pair_row_total[:, None, :]) / safe_row[sums.pair_domain][:, None, :])
-    row_var = _variances(sums, column, z_row.reshape(weighted.shape), row_present, n_dom * n_cell, arrays)
-    row_df_pairs = sums.positive.reshape(-1, nc, nr).sum(axis=1) > 0  # (P, nr)
-    pair_index, row_index = np.nonzero(row_df_pairs)
-    row_df = variance.degrees_of_freedom(
-        sums.pair_domain[pair_index] * nr + row_index, sums.pair_psu[pair_index], n_dom * nr, arrays
-    ).reshape(n_dom, nr)
-
-    # counts of respondents
-    respondents = sums.domain_sum(sums.count).astype(np.int64)  # (n_dom, n_cell)
+    refuse_calibrated_taylor(survey, 'crosstab')
+    if survey.replicates is None:
+        domains = domain_codes(survey.data, by_columns)
+        est = _taylor_estimates(survey.design_arrays(), domains, rows, cols)
+    else:
+        domains = domain_codes(survey.data, by_columns, rows=survey.subset_mask)
+        est = replicate_crosstab_estimates(survey, domains, rows, cols)
+    n_dom, nr, nc = domains.count, rows.size, cols.size
+    n_cell = nr * nc
+    cell_total, domain_total, row_total = est.cell_total, est.cell_total.sum(axis=1), est.row_total
+    respondents = est.respondents
     n_row = respondents.reshape(n_dom, nc, nr).sum(axis=1)  # (n_dom, nr)
 
     # one row per (domain, row category, col category): reorder from k = c * nr + r
@@ -309,22 +328,24 @@ def crosstab(
     g_index = np.repeat(np.arange(n_dom), nr * nc)
     r_index = np.tile(np.repeat(np.arange(nr), nc), n_dom)
     c_index = np.tile(np.tile(np.arange(nc), nr), n_dom)
-    df = domain_df[g_index].astype(np.int64)
-    rdf = row_df[g_index, r_index].astype(np.int64)
+    df = est.domain_df[g_index].astype(np.int64)
+    rdf = est.row_df[g_index, r_index].astype(np.int64)
     n = respondents.ravel()[take]
     nrow_ = n_row[g_index, r_index]
     has_domain = domain_total[g_index] > 0
     has_row = row_total[g_index, r_index] > 0
 
     count = cell_total.ravel()[take]
-    count_se = np.sqrt(count_var[take])
+    count_se = np.sqrt(est.count_var.ravel()[take])
     count_low, count_high = intervals.wald(count, count_se, df, level)
-    prop = np.where(has_domain, p.ravel()[take], np.nan)
-    prop_se = np.where(has_domain, np.sqrt(prop_var[take]), np.nan)
-    prop_low, prop_high = intervals.proportion_interval("logit", prop, prop_se, df, n, level)
-    rprop = np.where(has_row, q.ravel()[take], np.nan)
-    rprop_se = np.where(has_row, np.sqrt(row_var[take]), np.nan)
-    rprop_low, rprop_high = intervals.proportion_interval("logit", rprop, rprop_se, rdf, nrow_, level)
+    prop = np.where(has_domain, est.p.ravel()[take], np.nan)
+    prop_se = np.where(has_domain, np.sqrt(est.prop_var.ravel()[take]), np.nan)
+    logit_se = None if est.prop_logit_se is None else est.prop_logit_se.ravel()[take]
+    prop_low, prop_high = intervals.proportion_interval("logit", prop, prop_se, df, n, level, logit_se)
+    rprop = np.where(has_row, est.q.ravel()[take], np.nan)
+    rprop_se = np.where(has_row, np.sqrt(est.row_var.ravel()[take]), np.nan)
+    logit_se = None if est.row_logit_se is None else est.row_logit_se.ravel()[take]
+    rprop_low, rprop_high = intervals.proportion_interval("logit", rprop, rprop_se, rdf, nrow_, level, logit_se)
 
     primary = n.reshape(n_dom, nr, nc) < min_n
     secondary = complementary_suppression(n.reshape(n_dom, nr, nc), primary) & ~primary

@@ -165,20 +165,17 @@ def by_names(
     return by_columns
 
 
-def require_taylor(survey: Survey, function: str) -> None:
-    """Refuse replicate-weight and calibrated surveys in a verb that does not support them yet.
+def refuse_calibrated_taylor(survey: Survey, function: str) -> None:
+    """Refuse a calibrated Taylor survey in a verb whose linearisation does not carry the calibration residuals.
 
-    Hook for the verbs still to come on replicate designs (R ``svyquantile``, ``svyttest``,
-    ``svyglm`` on ``svrepdesign``; ``crosstab``/``chisq``, ``poisson``/``ordinal``/``wald_test`` of
-    another branch): each calls this until it has its replicate form, so no Taylor variance is
-    ever computed silently for a design it does not describe.
+    Means, proportions, totals, ratios and contrasts residualise their influence values on the
+    calibration variables (R ``svyrecvar`` with ``postStrata``); quantiles, two-way tables, tests
+    and models do not, so they would give the uncalibrated variance silently. A calibrated
+    *replicate* survey is fine everywhere: each replicate was calibrated (R's replicate ``calibrate()``).
     """
-    if survey.replicates is not None:
-        raise EstimationError(
-            f"{function}: replicate-weight designs are not supported yet; use mean, proportion, total, ratio or contrast"
-        )
-    if survey.calibration is not None:
-        raise EstimationError(f"{function}: calibrated designs are not supported yet; use mean, proportion, total, ratio or contrast")
+    if survey.calibration is not None and survey.replicates is None:
+        raise EstimationError(f"{function}: calibrated Taylor designs are not supported; calibrate a replicate design "
+                              "(survey.to_replicate(...).calibrate(...)) instead")
 
 
 def survey_domains(survey: Survey, by_columns: list[str]) -> Domains:

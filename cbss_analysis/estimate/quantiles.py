@@ -1,10 +1,12 @@
-"""Quantiles by domain with Woodruff confidence intervals: R ``svyquantile`` (survey 4.1).
+"""Quantiles by domain with Woodruff or replicate confidence intervals: R ``svyquantile`` (survey 4.1).
 
 Every variable, domain and probability in one pass: the rows are sorted once by (domain, value),
 the weighted distribution function is accumulated within domains, and the quantile rules are
 evaluated for all (domain, probability) pairs at once by a vectorised bisection; the Woodruff
-step is one :func:`~cbss_analysis.estimate.linearization.linearize` call on the indicators
-``x <= q_hat`` of every variable and probability.
+step is one :func:`~cbss_analysis.estimate.linearization.linearize` call (on a replicate design
+:func:`~cbss_analysis.estimate.replication.replicate_linearize`) on the indicators ``x <= q_hat``
+of every variable and probability. Replicate intervals (R ``interval.type = "quantile"``)
+re-evaluate the rule with each replicate's weights on the same sorted rows.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis._engine import intervals
+from cbss_analysis._engine.replicates import replicate_variance
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.disclosure import suppress
@@ -25,12 +28,14 @@ from cbss_analysis.estimate.linearization import (
     by_names,
     linearize,
     numeric_values,
-    require_taylor,
+    refuse_calibrated_taylor,
     survey_domains,
 )
+from cbss_analysis.estimate.replication import replicate_linearize
 from cbss_analysis.survey import Survey
 
 QRULES: tuple[str, ...] = ("math", "hf7")
+INTERVALS: tuple[str, ...] = ("woodruff", "replicates")
 QUANTILE_COLUMNS_AFTER_BY = ("estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "suppressed", "df")
 
 
@@ -42,8 +47,9 @@ def quantile(
     level: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
     qrule: str = "math",
+    interval: str = "woodruff",
 ) -> pd.DataFrame:
-    """Weighted quantiles by domain with Woodruff intervals and SEs.
+    """Weighted quantiles by domain with Woodruff (or replicate) intervals and SEs.
 
     Reproduces R ``svyquantile(~x, design, quantiles = q, qrule = qrule, ci = TRUE, na.rm = TRUE)``
     (survey 4.1, ``interval.type = "mean"``) and, with ``by``, ``svyby(~x, ~by, design,
@@ -64,6 +70,22 @@ def quantile(
 
     Rows with a zero weight take no part in the quantile rule (R removes them).
 
+    On a replicate-weight design this is R ``svyquantile`` on an ``svrepdesign``
+    (``survey:::svyquantile.svyrep.design``): the quantile uses the full-sample weights,
+    ``df`` is ``degf()`` of the domain design of the respondents with a value (the rank of their
+    replicate weights minus 1), and
+
+    - ``interval="woodruff"`` (R's default, ``interval.type = "mean"``): as above, with the
+      replicate SE of ``P`` (R ``woodruffCI``);
+    - ``interval="replicates"`` (R ``interval.type = "quantile"``, ``repCI``): the rule is applied
+      with each replicate's analysis weights, ``se`` is the replicate SE of those quantiles (R
+      ``svrVar``) and the interval ``q_hat -/+ t_df se``. R warns that jackknife replicates may
+      not give valid SEs for quantiles; so does the statistical literature (use BRR, Fay or the
+      bootstrap).
+
+    A calibrated Taylor survey is refused (R's Woodruff step would need the calibration residuals
+    of the indicators, not implemented here).
+
     Parameters
     ----------
     survey : Survey
@@ -80,6 +102,8 @@ def quantile(
         Suppress rows with fewer respondents (:func:`cbss_analysis.disclosure.suppress`); 0: off.
     qrule : {"math", "hf7"}
         The quantile rule (see above).
+    interval : {"woodruff", "replicates"}
+        How the interval is made; ``"replicates"`` needs a replicate-weight survey.
 
     Returns
     -------
@@ -93,18 +117,24 @@ def quantile(
     Raises
     ------
     EstimationError
-        A ``q`` outside (0, 1), an unknown ``qrule``, an unknown or categorical variable, an
-        unknown ``by`` column, ``level`` outside (0, 1).
+        A ``q`` outside (0, 1), an unknown ``qrule`` or ``interval``, ``interval="replicates"``
+        on a Taylor design, an unknown or categorical variable, an unknown ``by`` column,
+        ``level`` outside (0, 1).
 
     Examples
     --------
     >>> estimate.quantile(survey, "age", q=[0.25, 0.5, 0.75], by="state")    # doctest: +SKIP
     """
-    require_taylor(survey, "quantile")
+    refuse_calibrated_taylor(survey, 'quantile')
     level = checks.level(level, "quantile")
     min_n = checks.min_n(min_n, "quantile")
     probabilities = np.array(checks.probabilities(q, "q", "quantile"))
     qrule = checks.choice(qrule, QRULES, "qrule", "quantile")
+    interval = checks.choice(interval, INTERVALS, "interval", "quantile")
+    rep = survey.replicates
+    if interval == "replicates" and rep is None:
+        raise EstimationError("quantile: interval='replicates' needs a replicate-weight design; this survey has a "
+                              "Taylor design (use interval='woodruff' or survey.to_replicate())")
     names = checks.names(variables, "variables", "quantile")
     if not names:
         raise EstimationError("quantile: no variables given")
@@ -127,7 +157,10 @@ def quantile(
                 else np.full(values.size, np.nan)
             indicators.append(np.where(np.isnan(values), np.nan, (values <= threshold).astype(np.float64)))
     columns = AnalysisColumns([f"{n}#{k}" for n in names for k in range(n_probabilities)], [None] * len(indicators), indicators)
-    shares, _ = linearize(columns, domains, arrays, "mean", None)
+    if rep is None:
+        shares, _ = linearize(columns, domains, arrays, "mean", None)
+    else:
+        shares, _ = replicate_linearize(columns, domains, survey, "mean", None)
     share = shares["estimate"].to_numpy().reshape(len(names), n_probabilities, n_domains)
     share_se = shares["se"].to_numpy().reshape(len(names), n_probabilities, n_domains)
     df = shares["df"].to_numpy().reshape(len(names), n_probabilities, n_domains)
@@ -140,8 +173,17 @@ def quantile(
     parts = []
     for j, name in enumerate(names):
         group = np.tile(np.arange(n_domains), n_probabilities)
-        low = ordered[j].quantile(qrule, group, p_low[j].reshape(-1))
-        high = ordered[j].quantile(qrule, group, p_high[j].reshape(-1))
+        if interval == "replicates":
+            point = estimates[j].T.reshape(-1)
+            thetas = np.column_stack([
+                ordered[j].reweighted(rep.replicates[:, r]).quantile(qrule, group, np.repeat(probabilities, n_domains))
+                for r in range(rep.count)
+            ])
+            half = t[j].reshape(-1) * np.sqrt(replicate_variance(thetas, point, rep))
+            low, high = point - half, point + half
+        else:
+            low = ordered[j].quantile(qrule, group, p_low[j].reshape(-1))
+            high = ordered[j].quantile(qrule, group, p_high[j].reshape(-1))
         part = pd.DataFrame({"variable": pd.array([name] * group.size, dtype="str"),
                              "quantile": np.repeat(probabilities, n_domains)})
         part = pd.concat([part, domains.table.iloc[group].reset_index(drop=True)], axis=1)
@@ -159,7 +201,7 @@ def quantile(
     table = pd.concat(parts, ignore_index=True)
     table = table[["variable", "quantile", *by_columns, *QUANTILE_COLUMNS_AFTER_BY]]
     table.attrs.update({"synthetic": bool(survey.synthetic), "kind": "quantile", "qrule": qrule, "level": float(level),
-                        "by": list(by_columns)})
+                        "by": list(by_columns), "interval": interval})
     return suppress(table, min_n)
 
 
@@ -171,6 +213,13 @@ class _Distribution:
     cumulative: np.ndarray  # cumulative weight within the domain
     start: np.ndarray  # (G,) first position of each domain
     end: np.ndarray  # (G,) one past the last position
+    rows: np.ndarray  # row of each position (its place in the data)
+    domain: np.ndarray  # domain of each position
+
+    def reweighted(self, weight: np.ndarray) -> _Distribution:
+        """The same sorted rows with other weights (a replicate's), rows of weight 0 left out (R ``qrule_*``)."""
+        keep = weight[self.rows] != 0
+        return _accumulate(self.x[keep], self.rows[keep], self.domain[keep], weight, self.start.size)
 
     def quantile(self, rule: str, group: np.ndarray, p: np.ndarray) -> np.ndarray:
         """The quantile of each query (domain ``group``, probability ``p``); NaN for an empty domain or NaN ``p``."""
@@ -220,14 +269,19 @@ def _distribution(values: np.ndarray, code: np.ndarray, weight: np.ndarray, n_do
     rows = np.flatnonzero(~np.isnan(values) & (code >= 0) & (weight > 0))
     order = np.lexsort((values[rows], code[rows]))
     rows = rows[order]
-    counts = np.bincount(code[rows], minlength=n_domains)
+    return _accumulate(values[rows], rows, code[rows], weight, n_domains)
+
+
+def _accumulate(x: np.ndarray, rows: np.ndarray, domain: np.ndarray, weight: np.ndarray, n_domains: int) -> _Distribution:
+    """Cumulative weights within domains of rows already sorted by (domain, value)."""
+    counts = np.bincount(domain, minlength=n_domains)
     end = np.cumsum(counts)
     start = end - counts
     # R's cumsum() accumulates in long double; so does this, within domains via the running total
     running = np.cumsum(weight[rows].astype(np.longdouble))
     offset = np.where(start > 0, running[np.maximum(start - 1, 0)] if running.size else 0.0, 0.0)
     cumulative = (running - np.repeat(offset, counts)).astype(np.float64)
-    return _Distribution(values[rows], cumulative, start.astype(np.int64), end.astype(np.int64))
+    return _Distribution(x, cumulative, start.astype(np.int64), end.astype(np.int64), rows, domain)
 
 
 def _count_at_most(sorted_values: np.ndarray, start: np.ndarray, end: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -1,10 +1,12 @@
 """Means, proportions, totals and ratios of a replicate-weight design: every variable, domain and replicate
-in one sparse matrix product.
+in one product.
 
 The full-sample estimates are the weighted sums of :mod:`cbss_analysis.estimate.linearization`;
 the replicate estimates are the same sums with each replicate's analysis weights,
 ``S = A @ W`` with ``A`` the sparse (variable x domain) by row indicator (or value) matrix and
-``W`` the n x R replicate weights, and the variance is R's ``svrVar``
+``W`` the n x R replicate weights (computed as group sums by replicate-factor pattern times the
+small patterns matrix when rows share patterns, :func:`cbss_analysis._engine.replicates.replicate_sums`),
+and the variance is R's ``svrVar``
 (:mod:`cbss_analysis._engine.replicates`). Domains are R ``svyby`` on a replicate design: the
 domain's rows are kept, the others dropped (the same estimates as zero weights), and the df of a
 domain is ``degf()`` of that subset, the rank of its analysis weights minus 1.
@@ -69,20 +71,18 @@ def replicate_linearize(
     rows = np.concatenate(rows_parts)
     cell = np.concatenate(cells_parts)
     x = np.concatenate(values_parts)
-    indicator = sparse.csr_matrix((np.ones(rows.size), (cell, rows)), shape=(n_estimates, n))
-    valued = sparse.csr_matrix((x, (cell, rows)), shape=(n_estimates, n))
-    replicate_wx = np.asarray(valued @ rep.replicates)
+    replicate_wx = engine.replicate_sums(cell, rows, x, n_estimates, rep)
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "ratio":
             d = np.concatenate(denominators_parts)
-            replicate_wd = np.asarray(sparse.csr_matrix((d, (cell, rows)), shape=(n_estimates, n)) @ rep.replicates)
+            replicate_wd = engine.replicate_sums(cell, rows, d, n_estimates, rep)
             full = counts["sum_wx"] / counts["sum_wd"]
             thetas = replicate_wx / replicate_wd
         elif kind == "total":
             full = counts["sum_wx"].copy()
             thetas = replicate_wx
         else:
-            replicate_w = np.asarray(indicator @ rep.replicates)
+            replicate_w = engine.replicate_sums(cell, rows, np.ones(rows.size), n_estimates, rep)
             full = counts["sum_wx"] / counts["n_weighted"]
             thetas = replicate_wx / replicate_w
             centred = x - full[cell]
@@ -95,6 +95,8 @@ def replicate_linearize(
         if rep.has_negative:
             # R fits svyglm(y ~ 1) per replicate: glm.fit leaves out rows whose weight is not positive
             clipped = np.maximum(rep.replicates, 0.0)
+            indicator = sparse.csr_matrix((np.ones(rows.size), (cell, rows)), shape=(n_estimates, n))
+            valued = sparse.csr_matrix((x, (cell, rows)), shape=(n_estimates, n))
             with np.errstate(divide="ignore", invalid="ignore"):
                 logit_thetas = np.asarray(valued @ clipped) / np.asarray(indicator @ clipped)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -106,9 +108,6 @@ def replicate_linearize(
     else:
         logit_var = np.full(n_estimates, np.nan)
     counted = positive[rows]
-    if "patterns" not in rep.cache:
-        rep.cache["patterns"] = engine.factor_patterns(rep)
-    patterns = rep.cache["patterns"]
     row_cell = np.full(n, -1, dtype=np.int64)
     df = np.zeros(n_estimates, dtype=np.int64)
     variable_df = np.zeros(n_columns, dtype=np.int64)
@@ -117,10 +116,10 @@ def replicate_linearize(
         take = (cell // n_domains == j) & counted
         row_cell[:] = -1
         row_cell[rows[take]] = cell[take] - j * n_domains
-        df[j * n_domains : (j + 1) * n_domains] = engine.cell_ranks(row_cell, n_domains, rep, patterns) - 1
+        df[j * n_domains : (j + 1) * n_domains] = engine.domain_ranks(rep, row_cell, n_domains) - 1
         row_cell[:] = -1
         row_cell[rows[cell // n_domains == j]] = 0
-        variable_df[j] = engine.cell_ranks(np.where(positive, row_cell, -1), 1, rep, patterns)[0] - 1
+        variable_df[j] = engine.domain_ranks(rep, np.where(positive, row_cell, -1), 1)[0] - 1
     if rep.degf is not None and survey.subset_mask is None and n_domains == 1:
         df[:] = rep.degf  # R keeps design$degf after a nonlinear calibrate(); subsets use the rank
         variable_df[:] = rep.degf

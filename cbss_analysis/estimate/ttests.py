@@ -10,6 +10,7 @@ from scipy import sparse
 
 from cbss_analysis._engine import intervals
 from cbss_analysis._engine.domains import Domains
+from cbss_analysis._engine.replicates import domain_ranks
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.errors import EstimationError
@@ -19,9 +20,10 @@ from cbss_analysis.estimate.linearization import (
     by_names,
     linearize,
     numeric_values,
-    require_taylor,
+    refuse_calibrated_taylor,
     survey_domains,
 )
+from cbss_analysis.estimate.replication import replicate_linearize
 from cbss_analysis.survey import Survey
 
 TTEST_COLUMNS_AFTER_BY = ("difference", "se", "t", "df", "p_value", "ci_low", "ci_high", "n", "suppressed")
@@ -47,6 +49,11 @@ def ttest(
     ``difference -/+ t_df se`` (``confint(fit, 2)``). With ``group=None`` it is the one-sample
     test of mean 0 (R ``svyttest(variable ~ 0, design)``: ``svymean``, ``df = degf - 1``); to
     test against another value or a paired difference, make a column (``a - b``) first.
+
+    On a replicate-weight design the SE is the replicate SE of the difference of the replicate
+    domain means (the replicate slopes of R's ``svyglm`` on the ``svrepdesign``), and ``df`` is
+    ``degf - 1`` with ``degf`` that of the domain's replicate design (all its rows, as R's
+    ``svyglm`` takes it before dropping missing values). Calibrated Taylor surveys are refused.
 
     Parameters
     ----------
@@ -88,7 +95,7 @@ def ttest(
     --------
     >>> estimate.ttest(survey, "age", "sex", by="state")                 # doctest: +SKIP
     """
-    require_taylor(survey, "ttest")
+    refuse_calibrated_taylor(survey, 'ttest')
     level = checks.level(level, "ttest")
     min_n = checks.min_n(min_n, "ttest")
     names = checks.names(variable, "variable", "ttest")
@@ -108,8 +115,10 @@ def ttest(
         values = np.where(group_code >= 0, values, np.nan)
     domains = survey_domains(survey, by_columns)
     columns = AnalysisColumns([name], [None], [values])
-    overall, _ = linearize(columns, domains, arrays, "mean", None)
-    df = overall["df"].to_numpy().astype(np.float64) - 1.0
+    estimate_means = _means(survey)
+    overall, _ = estimate_means(columns, domains)
+    design_df = overall["df"].to_numpy().astype(np.float64) if survey.replicates is None else _replicate_df(survey, domains)
+    df = design_df - 1.0
     if labels is None:
         difference = overall["estimate"].to_numpy()
         se = overall["se"].to_numpy()
@@ -123,7 +132,7 @@ def ttest(
         used = ~np.isnan(values) & (code >= 0)
         centre = float(np.sum(values[used] * arrays.weight[used]) / np.sum(arrays.weight[used])) if used.any() else 0.0
         centred = AnalysisColumns([name], [None], [values - centre])
-        by_group, linearization = linearize(centred, pairs, arrays, "mean", None)
+        by_group, linearization = estimate_means(centred, pairs)
         n_group = by_group["n"].to_numpy().reshape(-1, 2)
         count = domains.count
         matrix = sparse.csr_matrix(
@@ -146,7 +155,7 @@ def ttest(
     table["difference"] = difference
     table["se"] = se
     table["t"] = statistic
-    table["df"] = overall["df"].to_numpy().astype(np.int64) - 1
+    table["df"] = design_df.astype(np.int64) - 1
     table["p_value"] = intervals.t_p_value(statistic, df_safe)
     table["ci_low"] = low
     table["ci_high"] = high
@@ -158,6 +167,24 @@ def ttest(
     table.attrs.update({"synthetic": bool(survey.synthetic), "kind": "ttest", "level": float(level), "min_n": int(min_n),
                         "by": list(by_columns)})
     return table
+
+
+def _means(survey: Survey):
+    """Domain means with their linearisation: Taylor, or replicate (R ``svyglm`` on an ``svrepdesign``: the
+    slope of a binary group is the difference of the replicate domain means)."""
+    if survey.replicates is None:
+        arrays = survey.design_arrays()
+        return lambda columns, domains: linearize(columns, domains, arrays, "mean", None)
+    return lambda columns, domains: replicate_linearize(columns, domains, survey, "mean", None)
+
+
+def _replicate_df(survey: Survey, domains: Domains) -> np.ndarray:
+    """``degf()`` of each domain's replicate design (all its rows: R's ``svyglm`` takes it before dropping NAs)."""
+    rep = survey.replicates
+    if rep.degf is not None and survey.subset_mask is None and domains.count == 1:
+        return np.array([float(rep.degf)])
+    code = np.where(rep.weight > 0, domains.code, -1)
+    return (domain_ranks(rep, code, domains.count) - 1).astype(np.float64)
 
 
 def _two_groups(survey: Survey, group: str, values: np.ndarray) -> tuple[list[str], np.ndarray]:

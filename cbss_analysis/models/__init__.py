@@ -28,6 +28,13 @@ Method (Binder 1983; Lumley 2010, *Complex Surveys*, sec. 5.2):
    ``t(df)`` (``summary.svyglm``) and intervals are ``estimate +- qt(1 - (1 - level)/2, df) se``
    (``confint.svyglm``, method Wald, which uses the t quantile too).
 
+Replicate-weight designs (R ``svyglm.svyrep.design``, ``svyolr.svyrep.design``; a calibrated
+replicate survey too): the coefficients are the full-sample fit; each replicate refits the model
+with its analysis weights from those coefficients, and the covariance is R ``svrVar`` of the
+replicate coefficients (:mod:`cbss_analysis.models.replication`); ``df = degf + 1 - rank``
+(``svyolr``: ``degf - coefficients``), ``degf`` being that of the domain's replicate design
+(``tests/reference/replicates.R``, ``replicates_models.R``). Calibrated Taylor surveys are refused.
+
 Domains and missing values: a row outside the ``by`` domain or the survey's subset
 (:meth:`~cbss_analysis.survey.Survey.subset`), with a zero weight, or with a missing value in any
 variable of the formula, leaves the fit but keeps its PSU and stratum, as ``svyglm`` on
@@ -63,10 +70,11 @@ from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import suppress_rows
 from cbss_analysis.errors import EstimationError
-from cbss_analysis.estimate.linearization import require_taylor
+from cbss_analysis.estimate.linearization import refuse_calibrated_taylor
 from cbss_analysis.models.fitting import LINEAR, LOGISTIC, POISSON, Family, fit_domain_record, result_table
 from cbss_analysis.models.formula import check_outcome, design_matrix_terms, formula_context, model_variables
 from cbss_analysis.models.ordinal import ordinal
+from cbss_analysis.models.replication import domain_degf
 from cbss_analysis.models.results import FITS_ATTR, FitsRef, ModelFits, ModelWarning
 from cbss_analysis.models.tests import term_tests, wald_test
 
@@ -196,7 +204,7 @@ def poisson(
 def _regression(
     survey: Survey, formula: str, family: Family, by: str | Sequence[str] | None, level: float, min_n: int
 ) -> pd.DataFrame:
-    require_taylor(survey, family.name)
+    refuse_calibrated_taylor(survey, family.name)
     level = checks.level(level, family.name)
     min_n = checks.min_n(min_n, family.name)
     by_columns = [checks.column(c, survey.data.columns, family.name) for c in checks.names(by, "by", family.name)]
@@ -222,7 +230,8 @@ def _regression(
         in_fit[members] = True
         in_fit &= complete
         fit_rows, fit = fit_domain_record(
-            frame, formula, family, in_fit, arrays, context, all_terms, level, min_n, key, all_labels
+            frame, formula, family, in_fit, arrays, context, all_terms, level, min_n, key, all_labels,
+            survey.replicates, domain_degf(survey, members, bool(by_columns)),
         )
         labels = dict(zip(by_columns, key))
         rows.extend({"outcome": outcome, **labels, **row} for row in fit_rows)
@@ -239,3 +248,4 @@ def _regression(
     for message in flagged:
         warnings.warn(f"{family.name} model {snippet(formula)}: {message}", ModelWarning, stacklevel=3)
     return table
+

@@ -1,7 +1,8 @@
 """Fitting one survey-weighted GLM in one domain: IRLS coefficients, the sandwich, t inference.
 
 The variance of the coefficients is the design covariance of their influence values
-(:func:`cbss_analysis._engine.variance.design_covariance`, the engine's one variance core).
+(:func:`cbss_analysis._engine.variance.design_covariance`, the engine's one variance core), or,
+on a replicate-weight design, the replicate variance of refits (:mod:`cbss_analysis.models.replication`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from cbss_analysis._engine.variance import design_covariance
 from cbss_analysis.models.formula import design_matrix_terms
+from cbss_analysis.models.replication import replicate_glm_covariance
 from cbss_analysis.models.results import ModelFit
 from cbss_analysis.survey import DesignArrays
+from cbss_analysis.survey.replicates import ReplicateArrays
 
 ALIAS_TOLERANCE = 1e-7
 FIT_RTOL = 1e-12
@@ -103,8 +106,14 @@ def fit_domain_record(
     min_n: int,
     key: tuple,
     all_term_labels: list[str],
+    replicates: ReplicateArrays | None = None,
+    design_df: int | None = None,
 ) -> tuple[list[dict], ModelFit]:
-    """As :func:`fit_domain`, plus the domain's :class:`~cbss_analysis.models.results.ModelFit` (for Wald tests)."""
+    """As :func:`fit_domain`, plus the domain's :class:`~cbss_analysis.models.results.ModelFit` (for Wald tests).
+
+    With ``replicates`` (a replicate-weight design) the covariance is that of the replicate refits
+    and the df ``design_df + 1 - rank``, ``design_df`` being R ``degf()`` of the domain's design.
+    """
     n = int(in_fit.sum())
     blank = {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "df": np.nan}
     if n < max(min_n, 1):
@@ -119,11 +128,20 @@ def fit_domain_record(
     if problem is not None:
         rows = [{"term": t, **blank, "n": n, "suppressed": False, "warning": problem} for t in terms]
         return rows, ModelFit.empty(key, terms, labels)
-    influence = _influence(y, x[:, kept], weight, coef, family)
-    full = np.zeros((in_fit.size, influence.shape[1]))
-    full[in_fit] = influence
-    covariance = design_covariance(full, arrays, in_fit)
-    df = _residual_df(arrays, in_fit, int(kept.sum()))
+    if replicates is None:
+        influence = _influence(y, x[:, kept], weight, coef, family)
+        full = np.zeros((in_fit.size, influence.shape[1]))
+        full[in_fit] = influence
+        covariance = design_covariance(full, arrays, in_fit)
+        df = _residual_df(arrays, in_fit, int(kept.sum()))
+    else:
+        covariance, converged = replicate_glm_covariance(y, x[:, kept], replicates.replicates[in_fit], coef, family,
+                                                         replicates)
+        if not converged:
+            problem = f"a replicate refit did not converge in {MAX_ITERATIONS} iterations; no estimates"
+            rows = [{"term": t, **blank, "n": n, "suppressed": False, "warning": problem} for t in terms]
+            return rows, ModelFit.empty(key, terms, labels)
+        df = int(design_df) + 1 - int(kept.sum())
     estimate = np.full(len(terms), np.nan)
     se = np.full(len(terms), np.nan)
     estimate[kept] = coef

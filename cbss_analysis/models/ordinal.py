@@ -44,13 +44,15 @@ from cbss_analysis._engine.variance import design_covariance
 from cbss_analysis.common import checks
 from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.errors import EstimationError
-from cbss_analysis.estimate.linearization import require_taylor
+from cbss_analysis.estimate.linearization import refuse_calibrated_taylor
 from cbss_analysis.models.fitting import _aliased
 from cbss_analysis.models.formula import design_matrix_terms, formula_context, model_variables
+from cbss_analysis.models.replication import domain_degf, replicate_fits
 from cbss_analysis.models.results import FITS_ATTR, FitsRef, ModelFit, ModelFits, ModelWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.survey import DesignArrays, Survey
+    from cbss_analysis.survey.replicates import ReplicateArrays
 
 MAX_ITERATIONS = 100
 STEP_TOLERANCE = 1e-13
@@ -117,7 +119,7 @@ def ordinal(
     categories = [str(c) for c in frame.loc[complete, outcome].cat.remove_unused_categories().cat.categories]
     if len(categories) < 3:
         raise EstimationError(f"outcome {outcome!r} of an ordinal model needs at least 3 categories with respondents; it has {len(categories)}")
-    require_taylor(survey, "ordinal")
+    refuse_calibrated_taylor(survey, 'ordinal')
     arrays = survey.design_arrays()
     context = formula_context(survey)
     _, _, all_columns, all_labels = design_matrix_terms(frame, formula, complete, context, outcome=False)
@@ -133,7 +135,8 @@ def ordinal(
         in_fit[members] = True
         in_fit &= complete
         fit_rows, fit = _fit_domain(frame, formula, outcome, in_fit, arrays, context, level, min_n, key,
-                                    (all_terms, all_terms_labels, thresholds))
+                                    (all_terms, all_terms_labels, thresholds), survey.replicates,
+                                    domain_degf(survey, members, bool(by_columns)))
         labels = dict(zip(by_columns, key))
         rows.extend({"outcome": outcome, **labels, **row} for row in fit_rows)
         fits.append(fit)
@@ -158,6 +161,7 @@ def _threshold_names(categories: list[str]) -> list[str]:
 def _fit_domain(
     frame: pd.DataFrame, formula: str, outcome: str, in_fit: np.ndarray, arrays: DesignArrays, context: dict,
     level: float, min_n: int, key: tuple, whole: tuple[list[str], list[str], list[str]],
+    replicates: ReplicateArrays | None = None, design_df: int | None = None,
 ) -> tuple[list[dict], ModelFit]:
     """One domain's fit: one row (dict) per coefficient and threshold, and its ModelFit."""
     n = int(in_fit.sum())
@@ -188,14 +192,23 @@ def _fit_domain(
     par, converged = _maximise(x, y, weight, len(thresholds))
     if not converged:
         return empty(columns, labels, thresholds, False, f"not converged in {MAX_ITERATIONS} iterations; no estimates")
-    score, hessian = _derivatives(par, x, y, weight, len(thresholds))
-    influence = np.linalg.solve(-hessian, score.T).T  # score_i H^-1 (H symmetric)
-    full = np.zeros((in_fit.size, influence.shape[1]))
-    full[in_fit] = influence
-    covariance = design_covariance(full, arrays, in_fit)
-    psus = np.unique(arrays.psu[in_fit]).size
-    strata = np.unique(arrays.stratum[in_fit]).size
-    df = float(psus - strata - x.shape[1])
+    if replicates is None:
+        score, hessian = _derivatives(par, x, y, weight, len(thresholds))
+        influence = np.linalg.solve(-hessian, score.T).T  # score_i H^-1 (H symmetric)
+        full = np.zeros((in_fit.size, influence.shape[1]))
+        full[in_fit] = influence
+        covariance = design_covariance(full, arrays, in_fit)
+        psus = np.unique(arrays.psu[in_fit]).size
+        strata = np.unique(arrays.stratum[in_fit]).size
+        df = float(psus - strata - x.shape[1])
+    else:  # R svyolr.svyrep.design: polr per replicate from the full-sample fit, df = degf - coefficients
+        covariance, converged = replicate_fits(
+            lambda w, start: _maximise(x, y, w, len(thresholds), start), replicates.replicates[in_fit], par, replicates
+        )
+        if not converged:
+            return empty(columns, labels, thresholds, False, f"a replicate refit did not converge in {MAX_ITERATIONS} "
+                         "iterations; no estimates")
+        df = float(design_df - x.shape[1])
     kept = np.concatenate([~aliased, np.ones(len(thresholds), dtype=bool)])
     names = [*columns, *thresholds]
     estimate = np.full(len(names), np.nan)
@@ -270,11 +283,17 @@ def _derivatives(par: np.ndarray, x: np.ndarray, y: np.ndarray, weight: np.ndarr
     return score, hessian
 
 
-def _maximise(x: np.ndarray, y: np.ndarray, weight: np.ndarray, q: int) -> tuple[np.ndarray, bool]:
-    """Newton-Raphson with step halving on the concave log-likelihood; (parameters, converged)."""
-    share = np.bincount(y, weights=weight, minlength=q + 1) / weight.sum()
-    cumulative = np.clip(np.cumsum(share)[:q], 1e-10, 1.0 - 1e-10)
-    par = np.concatenate([np.zeros(x.shape[1]), np.log(cumulative / (1.0 - cumulative))])
+def _maximise(x: np.ndarray, y: np.ndarray, weight: np.ndarray, q: int, start: np.ndarray | None = None
+              ) -> tuple[np.ndarray, bool]:
+    """Newton-Raphson with step halving on the concave log-likelihood; (parameters, converged).
+
+    ``start``: the first parameters (else zero slopes and the marginal thresholds)."""
+    if start is None:
+        share = np.bincount(y, weights=weight, minlength=q + 1) / weight.sum()
+        cumulative = np.clip(np.cumsum(share)[:q], 1e-10, 1.0 - 1e-10)
+        par = np.concatenate([np.zeros(x.shape[1]), np.log(cumulative / (1.0 - cumulative))])
+    else:
+        par = start.copy()
     current = _log_likelihood(par, x, y, weight, q)
     for _ in range(MAX_ITERATIONS):
         score, hessian = _derivatives(par, x, y, weight, q)

@@ -12,12 +12,15 @@ estimate is undefined (a domain with no weight in the replicate) are dropped, as
 analysis-weight matrix (of the rows analysed) minus 1.
 
 :class:`ReplicateDesign` names the columns (R ``svrepdesign``); :func:`replicate_arrays`
-checks them against a frame; :func:`replicate_weights` builds replicate weights from a Taylor
-design (R ``as.svrepdesign``: JK1, JKn, BRR/Fay from a Hadamard matrix, bootstrap, subbootstrap).
+checks them against a frame. Replicate weights from a Taylor design (R ``as.svrepdesign``:
+:func:`replicate_weights`, :func:`hadamard`) live in :mod:`cbss_analysis.survey.as_replicate`,
+the rank behind ``degf()`` (:func:`weight_rank`) in :mod:`cbss_analysis.survey.replicate_rank`;
+both are importable from here too.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,13 +30,15 @@ import numpy as np
 import pandas as pd
 
 from cbss_analysis.errors import DesignError
-from cbss_analysis.survey.design import DesignArrays
+from cbss_analysis.survey.as_replicate import AS_REPLICATE_TYPES, hadamard, replicate_weights
+from cbss_analysis.survey.replicate_rank import RANK_TOLERANCE, weight_rank
+
+__all__ = [
+    "AS_REPLICATE_TYPES", "RANK_TOLERANCE", "REPLICATE_TYPES", "ReplicateArrays", "ReplicateDesign", "default_constants",
+    "hadamard", "replicate_arrays", "replicate_weights", "weight_rank",
+]
 
 REPLICATE_TYPES: tuple[str, ...] = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "successive-difference", "other")
-AS_REPLICATE_TYPES: tuple[str, ...] = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "subbootstrap")
-RANK_TOLERANCE = 1e-5
-"""R ``degf()``: ``qr(weights(design, "analysis"), tol = 1e-5)$rank``; here singular values below
-this fraction of the largest do not count."""
 
 
 @dataclass(frozen=True)
@@ -191,31 +196,6 @@ class ReplicateArrays:
         return ReplicateArrays(weight, replicates, self.scale, self.rscales, self.mse, self.type, self.names, degf)
 
 
-def weight_rank(matrix: np.ndarray) -> int:
-    """Rank of a weight matrix as R ``qr(., tol = 1e-5)$rank`` (LINPACK ``dqrdc2``).
-
-    Columns are taken in order; a column counts when the norm of its part orthogonal to the
-    columns already counted is at least ``1e-5`` times its own norm (a zero column never counts).
-    Gram-Schmidt, twice, on the columns: one small pass per column of a (patterns x R) matrix.
-    """
-    if matrix.shape[0] == 0:
-        return 0
-    norms = np.linalg.norm(matrix, axis=0)
-    basis = np.zeros((matrix.shape[0], min(matrix.shape)))
-    rank = 0
-    for j in range(matrix.shape[1]):
-        if norms[j] == 0 or rank == basis.shape[1]:
-            continue
-        v = matrix[:, j].copy()
-        for _ in range(2):
-            v -= basis[:, :rank] @ (basis[:, :rank].T @ v)
-        size = np.linalg.norm(v)
-        if size >= RANK_TOLERANCE * norms[j]:
-            basis[:, rank] = v / size
-            rank += 1
-    return rank
-
-
 def default_constants(design: ReplicateDesign, replicates: np.ndarray) -> tuple[float, np.ndarray]:
     """``scale`` and ``rscales`` of R ``svrepdesign()`` for the design's type (overridden when given)."""
     count = replicates.shape[1]
@@ -242,8 +222,31 @@ def default_constants(design: ReplicateDesign, replicates: np.ndarray) -> tuple[
     return scale, rscales
 
 
+def _shared_block(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray | None:
+    """The replicate columns as one read-only (n, R) float64 view of the frame's memory, when pandas stores them
+    so (float64 columns, in order, evenly spaced in one block, as a frame read from Parquet or built from a
+    2-d array keeps them); else None (then they are copied)."""
+    columns = [frame[name] for name in names]
+    if not columns or any(column.dtype != np.float64 for column in columns):
+        return None
+    arrays = [column.to_numpy(copy=False) for column in columns]
+    base = arrays[0].base
+    if base is None or any(a.base is not base or a.strides != (8,) for a in arrays):
+        return None
+    starts = [a.__array_interface__["data"][0] for a in arrays]
+    step = starts[1] - starts[0] if len(starts) > 1 else 8 * len(frame)
+    if step <= 0 or any(b - a != step for a, b in itertools.pairwise(starts)):
+        return None
+    view = np.lib.stride_tricks.as_strided(arrays[0], shape=(len(frame), len(arrays)), strides=(8, step), writeable=False)
+    return view if np.array_equal(view[:1], np.array([a[:1] for a in arrays]).T, equal_nan=True) else None
+
+
 def replicate_arrays(frame: pd.DataFrame, design: ReplicateDesign, weight: np.ndarray, where: str = "survey") -> ReplicateArrays:
     """Check the replicate columns of ``frame`` and return the replicate analysis weights.
+
+    Combined weights stored as one float64 block of the frame are not copied: the replicate
+    matrix is a read-only view of them (change a replicate column by assigning a new column,
+    then build the survey again; an in-place edit of the frame's values would show through).
 
     Raises
     ------
@@ -257,154 +260,22 @@ def replicate_arrays(frame: pd.DataFrame, design: ReplicateDesign, weight: np.nd
     absent = [c for c in names if c not in frame.columns]
     if absent:
         raise DesignError(f"{where}: replicate weight {absent[0]!r} is not in the data")
-    matrix = np.empty((len(frame), len(names)), dtype=np.float64)
+    shared = None if not design.combined_weights else _shared_block(frame, names)
+    matrix = shared if shared is not None else np.empty((len(frame), len(names)), dtype=np.float64)
     for j, name in enumerate(names):
         column = frame[name]
         if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             raise DesignError(f"{where}: replicate weight {name!r} is not numeric (dtype {column.dtype})")
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = matrix[:, j] if shared is not None else column.to_numpy(dtype=np.float64, na_value=np.nan)
         for bad, what in ((np.isnan(values), "missing"), (np.isinf(values), "infinite"), (values < 0, "negative")):
             if bad.any():
                 raise DesignError(
                     f"{where}: replicate weight {name!r} is {what} in {int(bad.sum())} row(s) (first at row "
                     f"{column.index[np.flatnonzero(bad)[0]]}); replicate weights must be finite and not negative"
                 )
-        matrix[:, j] = values
+        if shared is None:
+            matrix[:, j] = values
     scale, rscales = default_constants(design, matrix)
     if not design.combined_weights:
         matrix *= weight[:, None]
     return ReplicateArrays(weight, matrix, scale, rscales, bool(design.mse), design.type, tuple(names))
-
-
-# --- replicate weights from a Taylor design (R as.svrepdesign) ------------------------------------
-
-
-def hadamard(n: int) -> np.ndarray:
-    """R ``survey:::hadamard(n)``: a 0/1 Hadamard-type matrix with at least ``n + 1`` rows.
-
-    Sylvester's construction ``(H + 1) / 2`` of the smallest power of two above ``n`` (R's
-    ``hadamard`` is the same for those orders; for some ``n`` R picks a smaller Paley matrix of
-    order 12, 20, ..., which this function does not build).
-    """
-    size = 1
-    while size < n + 1:
-        size *= 2
-    matrix = np.ones((1, 1))
-    while matrix.shape[0] < size:
-        matrix = np.block([[matrix, matrix], [matrix, -matrix]])
-    return (matrix + 1.0) / 2.0
-
-
-def _first_seen_order(codes: np.ndarray) -> np.ndarray:
-    """Codes renumbered in order of first appearance."""
-    _, first = np.unique(codes, return_index=True)
-    order = np.argsort(first, kind="stable")
-    renumber = np.empty(order.size, dtype=np.int64)
-    renumber[order] = np.arange(order.size)
-    return renumber[np.searchsorted(np.unique(codes), codes)]
-
-
-def replicate_weights(
-    arrays: DesignArrays,
-    type: str,
-    replicates: int | None = None,
-    rho: float | None = None,
-    seed: int | None = None,
-    stratum_labels: Sequence[str] | None = None,
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """Replicate analysis weights of a one-stage Taylor design, as R ``as.svrepdesign``.
-
-    Parameters
-    ----------
-    arrays : DesignArrays
-        The Taylor design.
-    type : {"JK1", "JKn", "BRR", "Fay", "bootstrap", "subbootstrap"}
-        The replication method (see :meth:`cbss_analysis.survey.Survey.to_replicate`).
-    replicates : int, optional
-        Bootstrap replicates (default 50, as R).
-    rho : float, optional
-        Fay's coefficient (default 0.5 for "Fay"; 0 for BRR).
-    seed : int, optional
-        Seed of the bootstrap draws (NumPy's generator: not R's random numbers).
-    stratum_labels : sequence of str, optional
-        Stratum labels, for the character sort order of BRR's Hadamard rows.
-
-    Returns
-    -------
-    (weights, scale, rscales) : ndarray (n, R), float, ndarray (R,)
-
-    Raises
-    ------
-    DesignError
-        An unknown type; BRR/Fay on a design whose strata do not all have two PSUs; JK1 on a
-        stratified design.
-    """
-    weight = arrays.weight
-    psu = arrays.psu
-    n_h = arrays.n_psu.astype(np.float64)
-    fpc = 1.0 - arrays.fpc_fraction
-    if type == "JK1":
-        if arrays.n_strata > 1:
-            raise DesignError("to_replicate: type='JK1' needs an unstratified design; use type='JKn'")
-        order = _first_seen_order(psu)
-        count = arrays.n_psus
-        factors = np.full((weight.size, count), count / (count - 1.0))
-        factors[np.arange(weight.size), order] = 0.0
-        return weight[:, None] * factors, float(fpc[0] * (count - 1.0) / count), np.ones(count)
-    if type == "JKn":
-        # one replicate per PSU: strata in order of first appearance, PSUs in data order within them
-        stratum_order = _first_seen_order(arrays.stratum)
-        first_row = np.full(arrays.n_psus, weight.size, dtype=np.int64)
-        np.minimum.at(first_row, psu, np.arange(weight.size))
-        psu_stratum_order = stratum_order[first_row]
-        replicate_of_psu = np.lexsort((first_row, psu_stratum_order))
-        rank = np.empty(arrays.n_psus, dtype=np.int64)
-        rank[replicate_of_psu] = np.arange(arrays.n_psus)
-        count = arrays.n_psus
-        stratum = arrays.stratum
-        factors = np.ones((weight.size, count))
-        row_h = n_h[stratum]
-        same = arrays.psu_stratum[replicate_of_psu][None, :] == stratum[:, None]
-        factors = np.where(same, (row_h / (row_h - 1.0))[:, None], 1.0)
-        factors[np.arange(weight.size), rank[psu]] = 0.0
-        psu_h = arrays.psu_stratum[replicate_of_psu]
-        rscales = fpc[psu_h] * (n_h[psu_h] - 1.0) / n_h[psu_h]
-        return weight[:, None] * factors, 1.0, rscales
-    if type in ("BRR", "Fay"):
-        rho = (0.5 if rho is None else float(rho)) if type == "Fay" else 0.0
-        if (arrays.n_psu != 2).any():
-            raise DesignError("to_replicate: type='BRR'/'Fay' needs exactly two PSUs in every stratum")
-        labels = list(stratum_labels) if stratum_labels is not None else [str(i) for i in range(arrays.n_strata)]
-        char_order = np.argsort(np.asarray(labels, dtype=str), kind="stable")
-        position = np.empty(arrays.n_strata, dtype=np.int64)
-        position[char_order] = np.arange(arrays.n_strata)
-        matrix = hadamard(arrays.n_strata)
-        count = matrix.shape[1]
-        first_row = np.full(arrays.n_psus, weight.size, dtype=np.int64)
-        np.minimum.at(first_row, psu, np.arange(weight.size))
-        for_stratum = np.full(arrays.n_strata, weight.size + 1, dtype=np.int64)
-        np.minimum.at(for_stratum, arrays.psu_stratum, first_row)
-        is_first = first_row == for_stratum[arrays.psu_stratum]
-        signs = matrix[1 + position[arrays.stratum], :]  # (n, R)
-        first = is_first[psu][:, None]
-        factors = np.where((signs == 0) == first, rho, 2.0 - rho)
-        return weight[:, None] * factors, 1.0 / (count * (1.0 - rho) ** 2), np.ones(count)
-    if type in ("bootstrap", "subbootstrap"):
-        count = 50 if replicates is None else int(replicates)
-        rng = np.random.default_rng(seed)
-        factors = np.empty((arrays.n_psus, count))
-        for h in range(arrays.n_strata):
-            members = np.flatnonzero(arrays.psu_stratum == h)
-            size = members.size
-            draws = size - 1 if type == "subbootstrap" else size
-            picks = rng.integers(0, size, size=(count, max(draws, 0)))
-            keys = (np.arange(count)[:, None] * size + picks).ravel()
-            counts = np.bincount(keys, minlength=count * size).reshape(count, size).T
-            factors[members] = counts * (size / (size - 1.0) if type == "subbootstrap" else 1.0)
-        if type == "subbootstrap":
-            scale = 1.0 / (count - 1.0)
-        else:
-            nbar = 1.0 / np.mean(1.0 / n_h)
-            scale = nbar / ((nbar - 1.0) * (count - 1.0))
-        return weight[:, None] * factors[psu], float(scale), np.ones(count)
-    raise DesignError(f"to_replicate: type={type!r} is not one of {', '.join(AS_REPLICATE_TYPES)}")

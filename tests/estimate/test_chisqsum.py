@@ -52,3 +52,31 @@ def test_non_finite_inputs_give_nan_and_zero_statistic_gives_one() -> None:
     assert chisqsum.imhof(x, a, ddf)[0] == 1.0
     assert np.isnan(chisqsum.imhof(x, a, ddf)[1])
     assert np.isnan(chisqsum.saddlepoint(x, a, ddf)[1])
+
+
+def test_chisq_exact_is_exact_when_the_weights_are_equal() -> None:
+    """Without a denominator (replicate designs, R pchisqsum): sum of m a chi2_1 is a chi2_m scaled by a."""
+    x = np.array([0.3, 2.0, 7.5, 20.0, 55.0])
+    for j, m in enumerate([1, 2, 3, 4, 8]):
+        a = np.full((1, m), 1.7)
+        got = chisqsum.chisq_exact(x[j : j + 1], a)[0]
+        assert got == pytest.approx(stats.chi2.sf(x[j] / 1.7, m), rel=1e-9, abs=1e-13)
+
+
+def test_chisq_saddlepoint_is_close_to_the_exact_tail_and_vectorised() -> None:
+    a = np.array([[1.3, 0.7, 0.2], [2.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    x = np.array([4.0, 9.0, 12.0])
+    saddle = chisqsum.chisq_saddlepoint(x, a)
+    assert saddle == pytest.approx(chisqsum.chisq_exact(x, a), rel=0.05)
+    one = [chisqsum.chisq_saddlepoint(x[j : j + 1], a[j : j + 1])[0] for j in range(3)]
+    assert saddle == pytest.approx(one, rel=1e-14)
+
+
+def test_chisq_exact_agrees_with_simulation_for_unequal_weights() -> None:
+    rng = np.random.default_rng(12)
+    a = np.array([[2.5, 1.0, 0.4, 0.1]])
+    x = np.array([6.0])
+    draws = 400_000
+    simulated = ((a[0] * rng.chisquare(1, (draws, 4))).sum(axis=1) > x[0]).mean()
+    got = chisqsum.chisq_exact(x, a)[0]
+    assert abs(got - simulated) < 4 * np.sqrt(simulated * (1 - simulated) / draws)

@@ -4,85 +4,34 @@ Every case of ``replicate_designs`` runs: svymean, svytotal, svyciprop (logit, m
 svyratio and svyby (mean, total with ``covmat = TRUE``, svyciprop per domain) on designs built
 with ``svrepdesign`` (here :class:`ReplicateDesign`) and ``as.svrepdesign`` (here
 :meth:`Survey.to_replicate`; the random bootstrap draws come from the R file instead).
-Estimates and SEs to 1e-8 relative, intervals to 1e-6, degf exactly. Sections not yet
-supported are xfail with the reason, so the gap shows.
+Estimates and SEs to 1e-8 relative, intervals to 1e-6, degf exactly; then svyquantile,
+svyglm and svychisq on the same designs.
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from functools import cache
-from pathlib import Path
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from cbss_analysis import estimate
-from cbss_analysis.survey import Design, Survey
-from cbss_analysis.survey.replicates import ReplicateDesign
-
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
-REPLICATES = json.loads((REFERENCE / "replicates.json").read_text())
-RTOL = 1e-8
-CI_RTOL = 1e-6
-OBSERVED: dict[str, float] = defaultdict(float)
-
-
-def close(actual, expected, what: str, rtol: float = RTOL) -> None:
-    actual = np.asarray(actual, dtype=float)
-    expected = np.asarray([np.nan if e is None else e for e in np.atleast_1d(expected)], dtype=float).reshape(actual.shape)
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=0, equal_nan=True, err_msg=what)
-    if rtol == RTOL:
-        ok = np.isfinite(expected) & (expected != 0)
-        if ok.any():
-            OBSERVED["max"] = max(OBSERVED["max"], float(np.max(np.abs(actual[ok] / expected[ok] - 1.0))))
-
-
-@cache
-def reference_data(file: str) -> pd.DataFrame:
-    frame = pd.read_csv(REFERENCE / "data" / file)
-    name = next(k for k, v in REPLICATES["datasets"].items() if v == file)
-    for column, levels in REPLICATES["factor_levels"].get(name, {}).items():
-        frame[column] = pd.Categorical(frame[column], categories=levels)
-    if "pw" not in frame:
-        frame["pw"] = 1.0  # R: no sampling weights, all 1
-    return frame
-
-
-@cache
-def repweights(file: str) -> pd.DataFrame:
-    return pd.read_csv(REFERENCE / "data" / file).drop(columns="row")
-
-
-def taylor(spec: dict, frame: pd.DataFrame) -> Survey:
-    return Survey(frame, Design(weight=spec["weight"], strata=spec["strata"], psu=spec["psu"], fpc=spec["fpc"], nest=spec["nest"]))
-
-
-def build(case: dict) -> Survey:
-    spec = case["design"]
-    frame = reference_data(case["data"])
-    call = case["r_call"]
-    if spec["made_by"] == "as.svrepdesign" and spec["type"] not in ("bootstrap", "subbootstrap"):
-        base = taylor(spec["taylor"], frame)
-        rho = spec["rho"] if spec["type"] == "Fay" else None
-        return base.to_replicate(spec["type"], rho=rho, mse=spec["mse"])
-    weights = repweights(spec["repweights_file"])
-    combined = spec["combined_weights"]
-    if spec["made_by"] == "as.svrepdesign":  # random draws: R's own factors, R's constants
-        kind, scale, rscales = "bootstrap", spec["scale"], tuple(spec["rscales"])
-        combined = False
-    else:
-        kind = spec["type"]
-        scale = spec["scale"] if "scale =" in call else None
-        rscales = tuple(spec["rscales"]) if "rscales =" in call else None
-    data = pd.concat([frame, weights.set_axis(frame.index)], axis=1)
-    design = ReplicateDesign(
-        "pw", list(weights.columns), kind, rho=spec["rho"] if kind == "Fay" else None, scale=scale, rscales=rscales,
-        mse=spec["mse"], combined_weights=combined,
-    )
-    return Survey(data, design)
+from cbss_analysis.survey import Survey
+from tests.replicate_reference import (
+    CI_RTOL,
+    OBSERVED,
+    REFERENCE,
+    REPLICATES,
+    RTOL,
+    build,
+    calibrated,
+    close,
+    design_case,
+    reference_data,
+    repweights,
+    taylor,
+)
 
 
 def design_cases() -> list:
@@ -181,34 +130,6 @@ def test_max_relative_error_recorded() -> None:
 # --- calibration: R calibrate(), postStratify(), rake() on Taylor and replicate designs -------------
 
 
-def _totals(name: str):
-    population = REPLICATES["populations"][name]
-    if "Freq" in population:
-        return pd.DataFrame(population)
-    totals: dict = {}
-    for key, value in population.items():
-        for column in ("stype", "sch_wide"):
-            if key.startswith(column) and key != column:
-                totals.setdefault(column, {})[key[len(column):]] = value
-                break
-        else:
-            totals[key] = value
-    return totals
-
-
-def calibrated(case: dict, survey: Survey) -> Survey:
-    if case["method"] == "calibrate":
-        return survey.calibrate(
-            _totals(case["population"]), method=case["calfun"], bounds=case["bounds"], trim=case.get("trim"),
-        )
-    if case["method"] == "postStratify":
-        table = _totals(case["population"])
-        return survey.post_stratify([c for c in table.columns if c != "Freq"], table)
-    names = [n.strip() for n in case["population"].split("+")]
-    tables = [_totals(n) for n in names]
-    return survey.rake([next(c for c in t.columns if c != "Freq") for t in tables], tables)
-
-
 def calibration_cases() -> list:
     return [pytest.param(case, id=case["id"]) for case in REPLICATES["calibration"]]
 
@@ -268,13 +189,9 @@ def test_replicate_calibration(case: dict) -> None:
 # --- withReplicates: ratios and differences of domain means ----------------------------------------
 
 
-def _design_case(design_id: str) -> dict:
-    return next(c for c in REPLICATES["replicate_designs"] if c["id"] == design_id)
-
-
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in REPLICATES["with_replicates"]])
 def test_with_replicates(case: dict) -> None:
-    survey = build(_design_case(case["design_id"]))
+    survey = build(design_case(case["design_id"]))
     if case["id"].startswith("mean_difference"):
         table = estimate.mean(survey, "api00", by="stype", min_n=0)
         result = estimate.contrast(table, {"E - M": (table["stype"].astype(str) == "E").astype(float) - (table["stype"].astype(str) == "M")})
@@ -285,34 +202,64 @@ def test_with_replicates(case: dict) -> None:
     close(result["se"], case["se"], "se")
 
 
-# --- not yet on replicate designs: visible gaps ---------------------------------------------------
+# --- quantiles, GLMs and tests of association on replicate designs --------------------------------
 
 
-@pytest.mark.xfail(reason="estimate.quantile on replicate designs (R svyquantile on svrepdesign) is not implemented "
-                   "yet: the verb refuses replicate surveys (require_taylor)", strict=True)
+def _r_argument(call: str, name: str, default: str) -> str:
+    """The value of ``name = 'value'`` (or ``name = value``) in an R call, else ``default``."""
+    match = re.search(rf"{re.escape(name)} = '?([^',)]+)'?", call)
+    return match.group(1) if match else default
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in REPLICATES["quantiles"]])
 def test_quantile(case: dict) -> None:
-    survey = build(_design_case(case["design_id"]))
-    table = estimate.quantile(survey, case["variable"], q=case["quantiles"], min_n=0)
+    survey = build(design_case(case["design_id"]))
+    call = case["r_call"]
+    interval = "replicates" if _r_argument(call, "interval.type", "mean") == "quantile" else "woodruff"
+    table = estimate.quantile(
+        survey, case["variable"], q=case["quantiles"], min_n=0, qrule=_r_argument(call, "qrule", "math"),
+        interval=interval, level=1.0 - float(_r_argument(call, "alpha", "0.05")),
+    )
     close(table["estimate"], case["estimate"], "quantile")
     close(table["se"], case["se"], "quantile se")
+    close(table["ci_low"], case["ci_low"], "quantile ci low")
+    close(table["ci_high"], case["ci_high"], "quantile ci high")
+    assert (table["df"] == case["df"]).all()
 
 
-@pytest.mark.xfail(reason="models.linear/logistic on replicate designs (R svyglm on svrepdesign: one fit per "
-                   "replicate) are not implemented yet: the verbs refuse replicate surveys", strict=True)
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in REPLICATES["glm"]])
 def test_glm(case: dict) -> None:
     from cbss_analysis import models
 
-    survey = build(_design_case(case["design_id"]))
+    survey = build(design_case(case["design_id"]))
     verb = models.linear if case["family"] == "gaussian" else models.logistic
     table = verb(survey, case["formula_r"], min_n=0)
     close(table["estimate"], case["coef"], "coefficients")
     close(table["se"], case["se"], "se")
+    close(table["p_value"], case["p_value"], "p-values")
+    close(table["ci_low"], case["ci_low"], "ci low")
+    close(table["ci_high"], case["ci_high"], "ci high")
+    assert (table["df"] == case["df"]).all()
+    assert (table["n"] == case["n"]).all()
+    fit = table.attrs["fits"].fits.fits[0]
+    close(fit.covariance, case["vcov"], "vcov")
 
 
-@pytest.mark.xfail(reason="estimate.chisq (R svychisq) belongs to another branch (crosstab/chisq), not in this tree",
-                   strict=True)
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in REPLICATES["chisq"]])
 def test_chisq(case: dict) -> None:
-    estimate.chisq(build(_design_case(case["design_id"])), case["formula"])  # noqa: the hook
+    survey = build(design_case(case["design_id"]))
+    row, col = (v.strip() for v in case["formula"].lstrip("~").split("+"))
+    for statistic, ref in case["tests"].items():
+        assert "error" not in ref, ref
+        table = estimate.chisq(survey, row, col, statistic=statistic)
+        close(table["value"], ref["statistic"], f"{statistic} statistic")
+        # R finds the saddlepoint with uniroot(tol = 1e-8): its p-value to 1e-6, as the Taylor test's
+        close(table["p_value"], ref["p_value"], f"{statistic} p-value", CI_RTOL if statistic == "saddlepoint" else RTOL)
+        parameter = ref["parameter"] if isinstance(ref["parameter"], dict) else {}
+        if "ndf" in parameter:
+            close(table["ndf"], parameter["ndf"], f"{statistic} ndf")
+            close(table["ddf"], parameter["ddf"], f"{statistic} ddf")
+        elif "df" in parameter:
+            close(table["ndf"], parameter["df"], f"{statistic} df")
+        if statistic in ("Chisq", "saddlepoint"):
+            close(table["value"], case["pearson_x2"], "Pearson X2")
