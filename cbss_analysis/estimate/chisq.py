@@ -116,7 +116,7 @@ def chisq(
     rows, cols, by_columns = table_variables(survey, row, col, by, function, RESULT_COLUMNS)
     refuse_calibrated_taylor(survey, 'chisq')
     rep = survey.replicates
-    domains = domain_codes(survey.data, by_columns, rows=survey.subset_mask if rep is not None else None)
+    domains = domain_codes(survey.data, by_columns, rows=survey.subset_mask)
     arrays = survey.design_arrays()
     n_dom = domains.count
     if rep is None:

@@ -311,7 +311,7 @@ def crosstab(
     rows, cols, by_columns = table_variables(survey, row, col, by, function, (*ESTIMATE_COLUMNS, *OTHER_COLUMNS))
     refuse_calibrated_taylor(survey, 'crosstab')
     if survey.replicates is None:
-        domains = domain_codes(survey.data, by_columns)
+        domains = domain_codes(survey.data, by_columns, rows=survey.subset_mask)
         est = _taylor_estimates(survey.design_arrays(), domains, rows, cols)
     else:
         domains = domain_codes(survey.data, by_columns, rows=survey.subset_mask)
