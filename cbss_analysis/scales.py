@@ -21,6 +21,7 @@ from cbss_analysis.common.checks import DEFAULT_MIN_N
 from cbss_analysis.common.text import snippet
 from cbss_analysis.disclosure import suppress_rows
 from cbss_analysis.errors import EstimationError
+from cbss_analysis.survey.variance_words import variance_method
 
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.survey import Survey
@@ -148,7 +149,7 @@ def alpha(
     table = pd.DataFrame(rows, columns=["variables", *by_columns, *estimates, "n_items", "n", "suppressed"])
     table = suppress_rows(table, min_n, table["n"], by=by_columns, identity=["variables"], blank=[*estimates, "n"],
                           function="alpha")
-    table.attrs.update({"synthetic": bool(survey.synthetic), "kind": "alpha", "weighted": weighted, "min_n": min_n})
+    table.attrs.update({"synthetic": bool(survey.synthetic), "variance": variance_method(survey), "kind": "alpha", "weighted": weighted, "min_n": min_n})
     return table
 
 

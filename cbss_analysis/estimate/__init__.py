@@ -86,6 +86,7 @@ from cbss_analysis.estimate.trends import trend
 from cbss_analysis.estimate.ttests import ttest
 from cbss_analysis.survey import Survey
 from cbss_analysis.survey.summary import labels_for
+from cbss_analysis.survey.variance_words import variance_method
 
 __all__ = [
     "Linearization", "LinearizationRef", "chisq", "compare", "contrast", "crosstab", "holm", "mean", "proportion",
@@ -243,7 +244,7 @@ def _estimate(
     table["ci_low"] = low
     table["ci_high"] = high
     table = table[[*TABLE_COLUMNS_BEFORE_BY, *by_columns, *TABLE_COLUMNS_AFTER_BY]]
-    table.attrs.update({"synthetic": bool(survey.synthetic), "kind": kind, "level": float(level), "by": list(by_columns),
+    table.attrs.update({"synthetic": bool(survey.synthetic), "variance": variance_method(survey), "kind": kind, "level": float(level), "by": list(by_columns),
                         "labels": labels_for(survey.codebook, names)})
     if ci is not None:
         table.attrs["ci"] = ci

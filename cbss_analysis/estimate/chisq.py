@@ -29,6 +29,7 @@ from cbss_analysis.estimate.crosstab import CellSums, cell_sums, table_variables
 from cbss_analysis.estimate.linearization import refuse_calibrated_taylor
 from cbss_analysis.estimate.replicate_tables import replicate_cells, replicate_chisq_tests
 from cbss_analysis.survey import DesignArrays, Survey
+from cbss_analysis.survey.variance_words import variance_method
 
 STATISTICS: tuple[str, ...] = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
 RESULT_COLUMNS: tuple[str, ...] = ("statistic", "value", "ndf", "ddf", "p_value")
@@ -163,7 +164,7 @@ def chisq(
     table["ddf"] = ddf
     table["p_value"] = p_value
     table.attrs.update({
-        "synthetic": bool(survey.synthetic), "kind": "chisq", "by": list(by_columns), "row": rows.name,
+        "synthetic": bool(survey.synthetic), "variance": variance_method(survey), "kind": "chisq", "by": list(by_columns), "row": rows.name,
         "col": cols.name, "statistic": statistic,
     })
     return table

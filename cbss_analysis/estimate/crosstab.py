@@ -33,6 +33,7 @@ from cbss_analysis.estimate.linearization import refuse_calibrated_taylor
 from cbss_analysis.estimate.replicate_tables import replicate_crosstab_estimates
 from cbss_analysis.estimate.table_estimates import CrosstabEstimates
 from cbss_analysis.survey import DesignArrays, Survey
+from cbss_analysis.survey.variance_words import variance_method
 
 COUNT_COLUMNS = ("count", "count_se", "count_ci_low", "count_ci_high")
 PROPORTION_COLUMNS = ("proportion", "proportion_se", "proportion_ci_low", "proportion_ci_high")
@@ -365,7 +366,7 @@ def crosstab(
                     "suppression": pd.array(reason, dtype=pd.StringDtype())})
     table = pd.DataFrame(columns, index=pd.RangeIndex(g_index.size))
     table.attrs.update({
-        "synthetic": bool(survey.synthetic), "kind": "crosstab", "level": float(level), "by": list(by_columns),
+        "synthetic": bool(survey.synthetic), "variance": variance_method(survey), "kind": "crosstab", "level": float(level), "by": list(by_columns),
         "min_n": int(min_n), "row": rows.name, "col": cols.name,
     })
     return table

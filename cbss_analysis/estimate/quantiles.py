@@ -33,6 +33,7 @@ from cbss_analysis.estimate.linearization import (
 )
 from cbss_analysis.estimate.replication import replicate_linearize
 from cbss_analysis.survey import Survey
+from cbss_analysis.survey.variance_words import variance_method
 
 QRULES: tuple[str, ...] = ("math", "hf7")
 INTERVALS: tuple[str, ...] = ("woodruff", "replicates")
@@ -200,7 +201,7 @@ def quantile(
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)
     table = table[["variable", "quantile", *by_columns, *QUANTILE_COLUMNS_AFTER_BY]]
-    table.attrs.update({"synthetic": bool(survey.synthetic), "kind": "quantile", "qrule": qrule, "level": float(level),
+    table.attrs.update({"synthetic": bool(survey.synthetic), "variance": variance_method(survey), "kind": "quantile", "qrule": qrule, "level": float(level),
                         "by": list(by_columns), "interval": interval})
     return suppress(table, min_n)
 

@@ -23,6 +23,7 @@ from cbss_analysis.estimate.linearization import (
 )
 from cbss_analysis.estimate.replication import replicate_linearize
 from cbss_analysis.survey import Survey
+from cbss_analysis.survey.variance_words import variance_method
 
 RATIO_COLUMNS_AFTER_BY = ("estimate", "se", "ci_low", "ci_high", "n", "n_weighted", "suppressed", "df")
 
@@ -103,7 +104,7 @@ def ratio(
     table["denominator"] = pd.array(np.asarray([x for _, x in pairs], dtype=object)[repeat], dtype="str")
     table = table[["variable", "numerator", "denominator", *by_columns, *RATIO_COLUMNS_AFTER_BY]]
     table.attrs.update(
-        {"synthetic": bool(survey.synthetic), "kind": "ratio", "level": float(level), "by": list(by_columns),
+        {"synthetic": bool(survey.synthetic), "variance": variance_method(survey), "kind": "ratio", "level": float(level), "by": list(by_columns),
          LINEARIZATION_ATTR: LinearizationRef(linearization)}
     )
     return suppress(table, min_n)

@@ -25,6 +25,7 @@ from cbss_analysis.estimate.linearization import (
 )
 from cbss_analysis.estimate.replication import replicate_linearize
 from cbss_analysis.survey import Survey
+from cbss_analysis.survey.variance_words import variance_method
 
 TTEST_COLUMNS_AFTER_BY = ("difference", "se", "t", "df", "p_value", "ci_low", "ci_high", "n", "suppressed")
 BLANKED = ("difference", "se", "t", "p_value", "ci_low", "ci_high")
@@ -164,7 +165,7 @@ def ttest(
     table.loc[hidden, list(BLANKED)] = np.nan
     table["suppressed"] = hidden
     table = table[["variable", "group", "contrast", *by_columns, *TTEST_COLUMNS_AFTER_BY]]
-    table.attrs.update({"synthetic": bool(survey.synthetic), "kind": "ttest", "level": float(level), "min_n": int(min_n),
+    table.attrs.update({"synthetic": bool(survey.synthetic), "variance": variance_method(survey), "kind": "ttest", "level": float(level), "min_n": int(min_n),
                         "by": list(by_columns)})
     return table
 

@@ -77,6 +77,7 @@ from cbss_analysis.models.ordinal import ordinal
 from cbss_analysis.models.replication import domain_degf
 from cbss_analysis.models.results import FITS_ATTR, FitsRef, ModelFits, ModelWarning
 from cbss_analysis.models.tests import term_tests, wald_test
+from cbss_analysis.survey.variance_words import variance_method
 
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.survey import Survey
@@ -241,7 +242,7 @@ def _regression(
     table = suppress_rows(table, min_n, table["n"], by=by_columns, identity=["outcome", "term"], unit=["outcome", *by_columns],
                           blank=blank, function=family.name)
     table.attrs.update(
-        {"synthetic": bool(survey.synthetic), "kind": family.name, "formula": formula, "level": level, "min_n": min_n,
+        {"synthetic": bool(survey.synthetic), "variance": variance_method(survey), "kind": family.name, "formula": formula, "level": level, "min_n": min_n,
          "by": list(by_columns), FITS_ATTR: FitsRef(ModelFits(family.name, formula, outcome, tuple(by_columns), tuple(fits)))}
     )
     flagged = table.loc[table["warning"].notna(), "warning"].unique()

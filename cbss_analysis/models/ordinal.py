@@ -49,6 +49,7 @@ from cbss_analysis.models.fitting import _aliased
 from cbss_analysis.models.formula import design_matrix_terms, formula_context, model_variables
 from cbss_analysis.models.replication import domain_degf, replicate_fits
 from cbss_analysis.models.results import FITS_ATTR, FitsRef, ModelFit, ModelFits, ModelWarning
+from cbss_analysis.survey.variance_words import variance_method
 
 if TYPE_CHECKING:  # pragma: no cover
     from cbss_analysis.survey import DesignArrays, Survey
@@ -146,7 +147,7 @@ def ordinal(
     table["warning"] = table["warning"].astype(pd.StringDtype())
     table["parameter"] = table["parameter"].astype(pd.StringDtype())
     table.attrs.update({
-        "synthetic": bool(survey.synthetic), "kind": "ordinal", "formula": formula, "level": level, "min_n": min_n,
+        "synthetic": bool(survey.synthetic), "variance": variance_method(survey), "kind": "ordinal", "formula": formula, "level": level, "min_n": min_n,
         "by": list(by_columns), FITS_ATTR: FitsRef(ModelFits("ordinal", formula, outcome, tuple(by_columns), tuple(fits))),
     })
     for message in table.loc[table["warning"].notna(), "warning"].unique():

@@ -27,3 +27,14 @@ def test_calibration_is_named_after_the_method(clus1: Survey) -> None:
     stratified = clus1.post_stratify("stype", population)
     assert variance_method(stratified) == "Taylor linearisation, post-stratified weights"
     assert variance_method(stratified.to_replicate("JK1")).endswith("replicates), post-stratified weights")
+
+
+def test_tables_of_a_replicate_survey_say_so_in_their_captions(clus1: Survey) -> None:
+    import cbss_analysis as cbss
+    from cbss_analysis import estimate, tables
+
+    table = estimate.mean(clus1.to_replicate("JK1"), "api00", by="stype", min_n=0)
+    assert table.attrs["variance"] == "replicate weights (JK1, 15 replicates)"
+    for caption in (tables.format_estimates(table).caption, cbss.show(table).caption):
+        assert "replicate weights (JK1, 15 replicates)" in caption and "Taylor" not in caption
+    assert "Taylor linearisation" in tables.format_estimates(estimate.mean(clus1, "api00", min_n=0)).caption
