@@ -26,14 +26,15 @@ KERNEL_MODULES: tuple[str, ...] = (
     "IPython.display",
     "cbss_analysis.notebook", "cbss_analysis.survey", "cbss_analysis.survey.cache", "cbss_analysis.records",
     "cbss_analysis.overview", "cbss_analysis.tables", "cbss_analysis.published", "cbss_analysis.context",
-    "cbss_analysis.states", "cbss_analysis.strategy", "cbss_analysis.models", "cbss_analysis.profile_trends",
-    "cbss_analysis.plots.state_trends",
+    "cbss_analysis.states", "cbss_analysis.strategy",
 )
 """What every notebook's kernel imports: :func:`start` and the ``cbss.*`` names the notebooks use.
 
 The report pipeline's warm kernels (:mod:`cbss_analysis.reports.kernels`) start with these already imported,
 together with the package modules that the plan's notebooks import by name (``estimate``, ``models``, ``plots``,
-...). Importing them has no side effect beyond loading code; the inline figure backend is not among them.
+...). Importing them has no side effect beyond loading code; the inline figure backend is not among them, nor
+``cbss_analysis.models`` (statsmodels changes the warning filters when it is imported), which the warm kernels of
+notebooks that import it get from the notebooks' own imports.
 """
 
 
