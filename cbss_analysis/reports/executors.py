@@ -191,6 +191,7 @@ class LocalExecutor:
 
     def __init__(self, jobs: int, threads: int | None, preload: Iterable[str], warm: bool = True,
                  fail_fast: bool = False, expect: int = 0) -> None:
+        self.slots, self.threads = jobs, threads
         self.server = RunServer(jobs, threads, preload, warm, fail_fast=fail_fast, expect=expect)
         self.futures: list[Future[Executed]] = []
 

@@ -115,6 +115,7 @@ def preload(modules: Iterable[str]) -> list[str]:
     fails to import is left to the notebook, which then fails as it would have.
     """
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # what ipykernel does, before matplotlib reads it
+    import ipykernel.debugger  # every kernel imports it (and debugpy) as it starts: 0.15 s each
     import ipykernel.ipkernel
     import ipykernel.kernelapp  # noqa: F401
 
