@@ -317,10 +317,10 @@ def _execute(
             try:
                 for task in tasks:
                     executor.submit(task)
-                if options.executor != "dask":  # the command renders local runs: nbconvert loads while workers start
-                    from cbss_analysis.reports.html import prepare_exporter
+                if options.executor != "dask":  # the command renders local runs: it warms up while workers start
+                    from cbss_analysis.reports.outputs import prepare_outputs
 
-                    prepare_exporter(options.with_code)
+                    prepare_outputs(options.with_code)
                 for executed in executor.results():
                     if executed.status == "cancelled":
                         continue
