@@ -255,7 +255,9 @@ def _early_executor(options: ReportOptions, runs: list[RunSpec]) -> Any:
 
     A run executes for sure with ``--force`` or when its folder has no good manifest (it cannot be current). The
     server then imports the notebooks' modules while this process loads the codebooks and hashes the inputs; its
-    slots and threads are those of all the selected runs (a slot without a run costs nothing). Otherwise (a
+    slots and threads are those of all the selected runs (a slot without a run costs nothing), and it is told to
+    expect them all (its first kernels boot before the runs arrive; with no more runs than slots, each kernel
+    imports the modules itself, in parallel with its worker, instead of the server first). Otherwise (a
     rebuild that may have nothing to do) the server starts once the stale runs are known.
     """
     if options.executor == "dask" or not runs:
@@ -268,7 +270,7 @@ def _early_executor(options: ReportOptions, runs: list[RunSpec]) -> Any:
 
     workers, threads = _slots(options, len(runs))
     return LocalExecutor(workers, threads, notebook_modules(dict.fromkeys(run.path for run in runs)),
-                         options.warm_kernels, options.fail_fast)
+                         options.warm_kernels, options.fail_fast, expect=len(runs))
 
 
 def _executor(options: ReportOptions, workers: int, threads: int, preload: list[str], expect: int) -> Any:

@@ -51,8 +51,9 @@ class RunServer:
     fail_fast : bool
         The server starts no waiting run after one failed.
     expect : int
-        How many runs will be sent (0: unknown); when they fit the slots, each kernel imports its modules
-        itself, in parallel with its worker, instead of the server importing them first.
+        How many runs will be sent (0: unknown): the server starts their workers and kernels (one per slot)
+        before they arrive, and when they fit the slots, each kernel imports its modules itself, in parallel with
+        its worker, instead of the server importing them first.
     """
 
     def __init__(self, jobs: int, threads: int | None = None, preload: Iterable[str] = (), warm: bool = True,
