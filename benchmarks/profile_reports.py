@@ -39,7 +39,7 @@ def profile(arguments: list[str], package: Path = ROOT) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(package) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     load = os.getloadavg()[0]
     start = time.monotonic()
-    command = subprocess.Popen([sys.executable, "-c", runner, *arguments], cwd=ROOT, env=env)
+    command = subprocess.Popen([sys.executable, "-c", runner, *arguments], cwd=package, env=env)  # -c: cwd first
     seen: dict[int, dict[str, float]] = {}
     while command.poll() is None:
         now = time.monotonic() - start
