@@ -97,7 +97,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: list[str], env: dict[str, str] | None = None, name: str = "") -> tuple[float, str, float]:
+def timed(command: list[str], env: dict[str, str] | None = None, name: str = "", cwd: Path = ROOT) -> tuple[float, str, float]:
     """Wall time, standard output and load average before a command (fails loudly if the command fails).
 
     The CPU seconds of the command and every process it waited for (workers, kernels) go to ``CPU[name]``:
@@ -106,7 +106,7 @@ def timed(command: list[str], env: dict[str, str] | None = None, name: str = "")
     before = load()
     cpu = _children_cpu()
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     if name:
         CPU.setdefault(name, []).append(_children_cpu() - cpu)
@@ -122,9 +122,14 @@ def environment(package_root: Path) -> dict[str, str]:
 
 
 def report(package_root: Path, plan: Path, out: Path, *extra: str, name: str = "") -> tuple[float, str, float]:
-    """Time one ``report`` command of the package at ``package_root``."""
+    """Time one ``report`` command of the package at ``package_root``.
+
+    It runs in that folder: ``python -c`` puts its working folder first on ``sys.path``, so a command started in
+    this checkout would import this checkout's package whatever ``PYTHONPATH`` says (the measurements before
+    commit 0e35d6d's did: their "before" variant ran this version on the old notebooks).
+    """
     return timed([sys.executable, "-c", RUNNER, "--plan", str(plan), "--out", str(out), *extra], environment(package_root),
-                 name)
+                 name, cwd=package_root)
 
 
 def papermill_command(plan: Path, run_id: str) -> list[str]:

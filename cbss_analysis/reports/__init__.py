@@ -22,7 +22,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,10 +219,13 @@ def run_plan(plan: Plan | Path | str | None = None, options: ReportOptions | Non
             summary.warnings.append(f"{run.id}: allow_small_cells is set (min_n={run.parameters.get('min_n', 'default')})")
             _LOG.warning("%s: %s", run.id, notice)
     claim_output_folder(options.out)
-    with _locked(options.out):
+    with _locked(options.out), ExitStack() as stack:
         recover(options.out, plan.runs)
         sweep_kernel_folders()
         try:
+            early = _early_executor(options, runs)
+            if early is not None:
+                stack.enter_context(early)
             keys = {run.id: _key(run, plan, inputs, options) for run in runs}
             todo = []
             for run in runs:
@@ -231,13 +234,43 @@ def run_plan(plan: Plan | Path | str | None = None, options: ReportOptions | Non
                 else:
                     todo.append(run)
             if todo:
-                summary.interrupted = _execute(plan, todo, keys, inputs, options, summary)
+                summary.interrupted = _execute(plan, todo, keys, inputs, options, summary, early)
         except KeyboardInterrupt:  # Ctrl-C before the workers started: nothing was written yet
             summary.interrupted = True
             for run in runs:
                 summary.actions.setdefault(run.id, "interrupted")
+        stack.close()
         summary.index = write_index(options.out, plan.runs, summary.actions)
     return summary
+
+
+def _slots(options: ReportOptions, runs: int) -> tuple[int, int]:
+    """Worker slots for ``runs`` runs, and the BLAS/OpenMP threads of each kernel (the cores shared among them)."""
+    workers = max(1, min(options.jobs or os.cpu_count() or 1, runs))
+    return workers, max(1, (os.cpu_count() or 1) // workers)
+
+
+def _early_executor(options: ReportOptions, runs: list[RunSpec]) -> Any:
+    """The local run server, started before the inputs are hashed, when some run will surely execute; else None.
+
+    A run executes for sure with ``--force`` or when its folder has no good manifest (it cannot be current). The
+    server then imports the notebooks' modules while this process loads the codebooks and hashes the inputs; its
+    slots and threads are those of all the selected runs (a slot without a run costs nothing), and it is told to
+    expect them all (its first kernels boot before the runs arrive; with no more runs than slots, each kernel
+    imports the modules itself, in parallel with its worker, instead of the server first). Otherwise (a
+    rebuild that may have nothing to do) the server starts once the stale runs are known.
+    """
+    if options.executor == "dask" or not runs:
+        return None
+    if not options.force and all((read_json(run_dir(options.out, run) / MANIFEST) or {}).get("status") == "ok"
+                                 for run in runs):
+        return None
+    from cbss_analysis.reports.executors import LocalExecutor
+    from cbss_analysis.reports.kernels import notebook_modules
+
+    workers, threads = _slots(options, len(runs))
+    return LocalExecutor(workers, threads, notebook_modules(dict.fromkeys(run.path for run in runs)),
+                         options.warm_kernels, options.fail_fast, expect=len(runs))
 
 
 def _executor(options: ReportOptions, workers: int, threads: int, preload: list[str], expect: int) -> Any:
@@ -253,20 +286,22 @@ def _executor(options: ReportOptions, workers: int, threads: int, preload: list[
 
 def _execute(
     plan: Plan, todo: list[RunSpec], keys: dict[str, str], inputs: Inputs, options: ReportOptions, summary: ReportSummary,
+    early: Any = None,
 ) -> bool:
-    """Execute the stale runs (local pool or Dask) and write each as it finishes; True when stopped by Ctrl-C."""
+    """Execute the stale runs (local pool or Dask) and write each as it finishes; True when stopped by Ctrl-C.
+
+    ``early`` is the executor :func:`_early_executor` started (the caller closes it), if any.
+    """
     import uuid
 
     from cbss_analysis.reports.runner import skip_iri_grammar
 
     skip_iri_grammar()
-    from cbss_analysis.reports.html import prepare_exporter
     from cbss_analysis.reports.kernels import notebook_modules
     from cbss_analysis.reports.run import finish
     from cbss_analysis.reports.tasks import RunTask
 
-    workers = min(options.jobs or os.cpu_count() or 1, len(todo))
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    workers, threads = (early.slots, early.threads) if early is not None else _slots(options, len(todo))
     cache = options.survey_cache_folder
     kernel_env = (("CBSS_SURVEY_CACHE", str(cache) if cache is not None else "off"),)
     tasks = [RunTask(run, options.out, _manifest_base(run, plan, inputs, keys[run.id]), options.with_code, options.timeout,
@@ -275,15 +310,19 @@ def _execute(
                      tuple((row["role"], row["path"], row["sha256"]) for row in run_inputs(run, inputs)))
              for run in todo]
     by_token = {task.token: task for task in tasks}
-    preload = notebook_modules(dict.fromkeys(run.path for run in todo))
     bar = _progress(len(tasks), options.progress)
     interrupted = False
     try:
-        with _executor(options, workers, threads, preload, len(tasks)) as executor:
+        with (nullcontext(early) if early is not None else
+              _executor(options, workers, threads, notebook_modules(dict.fromkeys(run.path for run in todo)),
+                        len(tasks))) as executor:
             try:
                 for task in tasks:
                     executor.submit(task)
-                prepare_exporter(options.with_code)  # while the workers start
+                if options.executor != "dask":  # the command renders local runs: it warms up while workers start
+                    from cbss_analysis.reports.outputs import prepare_outputs
+
+                    prepare_outputs(options.with_code)
                 for executed in executor.results():
                     if executed.status == "cancelled":
                         continue

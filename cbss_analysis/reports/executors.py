@@ -51,8 +51,9 @@ class RunServer:
     fail_fast : bool
         The server starts no waiting run after one failed.
     expect : int
-        How many runs will be sent (0: unknown); when they fit the slots, each kernel imports its modules
-        itself, in parallel with its worker, instead of the server importing them first.
+        How many runs will be sent (0: unknown): the server starts their workers and kernels (one per slot)
+        before they arrive, and when they fit the slots, each kernel imports its modules itself, in parallel with
+        its worker, instead of the server importing them first.
     """
 
     def __init__(self, jobs: int, threads: int | None = None, preload: Iterable[str] = (), warm: bool = True,
@@ -191,6 +192,7 @@ class LocalExecutor:
 
     def __init__(self, jobs: int, threads: int | None, preload: Iterable[str], warm: bool = True,
                  fail_fast: bool = False, expect: int = 0) -> None:
+        self.slots, self.threads = jobs, threads
         self.server = RunServer(jobs, threads, preload, warm, fail_fast=fail_fast, expect=expect)
         self.futures: list[Future[Executed]] = []
 

@@ -259,9 +259,13 @@ def prepare_exporter(with_code: bool) -> None:
     """Build and warm the exporter now, before worker processes fork, so they inherit compiled templates."""
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    sample = new_notebook(cells=[
-        new_markdown_cell("# Title"),
-        new_code_cell("x = 1", outputs=[new_output("stream", name="stdout", text="1\n")]),
+    sample = new_notebook(cells=[  # what a report has: headings, entities (BeautifulSoup builds its table once), outputs
+        new_markdown_cell("# Title\n\n## Part\n\nA & B, *emphasis*, `code`."),
+        new_code_cell("x = 1", outputs=[
+            new_output("stream", name="stdout", text="1 < 2\n"),
+            new_output("display_data", data={"text/html": "<table><tr><th>a &amp; b</th></tr></table>",
+                                             "text/plain": "table"}),
+        ]),
     ])
     _exporter(with_code).from_notebook_node(sample, resources={"cbss_header": "", "cbss_css": ""})
 

@@ -22,9 +22,9 @@ import nbformat
 
 from cbss_analysis.records import read_record_details, read_tables
 from cbss_analysis.reports.changes import run_changes
-from cbss_analysis.reports.exports import export_files
+from cbss_analysis.reports.exports import export_files, workbook_bytes
 from cbss_analysis.reports.findings import key_findings, lead_finding, suppression_share
-from cbss_analysis.reports.html import export_html
+from cbss_analysis.reports.html import export_html, prepare_exporter
 from cbss_analysis.reports.redact import scrub_notebook
 
 
@@ -35,6 +35,13 @@ def hidden_folders(task: Any) -> list[Path]:
     if isinstance(data, str) and data:
         folders.append((task.spec.path.parent / data).resolve().parent)
     return folders
+
+
+def prepare_outputs(with_code: bool) -> None:
+    """Load and warm everything :func:`render_outputs` uses (nbconvert's compiled template, openpyxl), once per
+    process: the command calls it while its first runs execute, so that their rendering starts warm."""
+    prepare_exporter(with_code)
+    workbook_bytes([{"name": "sample", "title": "Sample", "columns": ["a"], "rows": [[1]]}], "Sample", False)
 
 
 def render_outputs(nb: nbformat.NotebookNode, manifest: dict[str, Any], task: Any) -> dict[str, bytes]:

@@ -156,12 +156,16 @@ class Pool:
     serving : bool
         A server that waits for more work (the Dask executor's): keep a spare per slot even when nothing waits.
         Otherwise spares are kept only for waiting tasks (no kernel boots for nothing at the end of a plan).
+    ahead : int
+        Tasks announced but not yet submitted (the command is still hashing their inputs): their spares (at most
+        one per slot) start at once, so that their kernels boot meanwhile.
     """
 
     def __init__(self, jobs: int, kernels: tuple[str, ...] | None, on_result: Callable[[Executed], None], close_fds: Iterable[int] = (),
                  serving: bool = False, fail_fast: bool = False,
-                 on_cancel: Callable[[list[Any]], None] | None = None) -> None:
+                 on_cancel: Callable[[list[Any]], None] | None = None, ahead: int = 0) -> None:
         self.jobs = jobs
+        self.ahead = ahead
         self.fail_fast = fail_fast
         self.on_cancel = on_cancel
         self.kernels = kernels
@@ -184,11 +188,13 @@ class Pool:
     def submit(self, task: Any) -> None:
         """Queue a task; it starts as soon as a slot is free."""
         self.pending.append(task)
+        self.ahead = max(0, self.ahead - 1)
 
     def cancel_pending(self) -> list[Any]:
         """Drop the tasks that have not started; return them."""
         dropped = list(self.pending)
         self.pending.clear()
+        self.ahead = 0
         return dropped
 
     @property
@@ -213,7 +219,7 @@ class Pool:
                 worker.tasks.send(task)
             worker.task, worker.started = task, time.monotonic()
             self.active[worker.pid] = worker
-        wanted = self.jobs if self.serving else min(self.jobs, len(self.pending))
+        wanted = self.jobs if self.serving else min(self.jobs, len(self.pending) + self.ahead)
         while len(self.spares) < wanted:
             self.spares.append(self._new_worker())
 

@@ -16,6 +16,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +35,23 @@ def display_path(path: str | Path) -> str:
         return path.name
 
 
-def _folders(extra: Iterable[str | Path]) -> list[tuple[str, str]]:
+def _folders(extra: Iterable[str | Path]) -> tuple[tuple[str, str], ...]:
     """(absolute folder, replacement), longest first so that the most specific wins."""
-    pairs: list[tuple[str, str]] = []
-    for folder in extra:
-        if folder:
-            pairs.append((str(Path(folder)), "<" + Path(folder).name + ">"))
-    pairs.append((str(paths.PROJECT_ROOT), "<project>"))
-    for folder, name in ((sys.prefix, "<python>"), (sys.base_prefix, "<python>"), (tempfile.gettempdir(), "<tmp>"),
-                         (os.path.expanduser("~"), "<home>")):
+    machine = (str(paths.PROJECT_ROOT), sys.prefix, sys.base_prefix, tempfile.gettempdir(), os.path.expanduser("~"))
+    return _folder_pairs(tuple(str(folder) for folder in extra if folder), machine)
+
+
+@lru_cache(maxsize=64)
+def _folder_pairs(extra: tuple[str, ...], machine: tuple[str, str, str, str, str]) -> tuple[tuple[str, str], ...]:
+    """:func:`_folders` for these folders (cached: a notebook's hundreds of texts share the same few folders)."""
+    pairs = [(str(Path(folder)), "<" + Path(folder).name + ">") for folder in extra]
+    project, *others = machine
+    pairs.append((project, "<project>"))
+    for folder, name in zip(others, ("<python>", "<python>", "<tmp>", "<home>"), strict=True):
         if folder and folder not in ("/", ""):
             pairs.append((str(Path(folder)), name))
     unique = {folder: name for folder, name in pairs if len(folder) > 1}
-    return sorted(unique.items(), key=lambda item: -len(item[0]))
+    return tuple(sorted(unique.items(), key=lambda item: -len(item[0])))
 
 
 _GENERIC = re.compile(r"(?<![\w.<>-])(?:/tmp|/home|/root|/var/folders|/Users)/[^\s\"'<>,;:)\]}]*")

@@ -46,7 +46,7 @@ def skip_iri_grammar() -> None:
 
 
 def serve(tasks: Connection, results: Connection, jobs: int, kernels: tuple[str, ...] | None, serving: bool,
-          idle_exit: float | None, close_fds: tuple[int, ...], fail_fast: bool = False) -> int:
+          idle_exit: float | None, close_fds: tuple[int, ...], fail_fast: bool = False, expect: int = 0) -> int:
     """Run tasks until told to stop; return the exit code."""
     from cbss_analysis.reports.pool import Pool
 
@@ -55,7 +55,8 @@ def serve(tasks: Connection, results: Connection, jobs: int, kernels: tuple[str,
             results.send(message)
 
     pool = Pool(jobs, kernels, lambda executed: send(("result", executed)), close_fds=close_fds, serving=serving,
-                fail_fast=fail_fast, on_cancel=lambda dropped: send(("cancelled", [task.token for task in dropped])))
+                fail_fast=fail_fast, on_cancel=lambda dropped: send(("cancelled", [task.token for task in dropped])),
+                ahead=expect)
     last_work = time.monotonic()
     try:
         while True:
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         results.send(("ready", {"pid": os.getpid(), "warm": kernels is not None, "why_not_warm": problem,
                                 "preloaded": kernels == ()}))
         return serve(tasks, results, max(1, args.jobs), kernels, args.serving, args.idle_exit,
-                     (args.tasks_fd, args.results_fd), args.fail_fast)
+                     (args.tasks_fd, args.results_fd), args.fail_fast, args.expect)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one line, the command reports the runs as failed
