@@ -114,14 +114,34 @@ def _cells_ran(nb: Any) -> bool:
     return any(c.cell_type == "code" and c.get("execution_count") for c in nb.cells)
 
 
+def coalesced_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive ``stream`` outputs of the same name joined into one."""
+    joined: list = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+            previous["text"] = _text(previous["text"]) + _text(output["text"])
+        else:
+            joined.append(output)
+    return joined
+
+
+def _text(text: str | list[str]) -> str:
+    return text if isinstance(text, str) else "".join(text)
+
+
 def without_timings(nb: Any) -> Any:
-    """Remove papermill's and nbclient's times (and the scratch output path) from ``nb``, in place."""
+    """Remove papermill's and nbclient's times (and the scratch output path) from ``nb``, in place; join
+    consecutive outputs of one stream (how a kernel splits them into messages depends on timing)."""
     info = nb.metadata.get("papermill")
     if isinstance(info, dict):
         for key in _VOLATILE_NOTEBOOK:
             info.pop(key, None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.get("outputs"):
+            cell["outputs"] = coalesced_streams(cell["outputs"])
         cell_info = cell.metadata.get("papermill")
         if isinstance(cell_info, dict):
             for key in _VOLATILE_CELL:

@@ -56,6 +56,8 @@ def normalise(executed, source) -> None:
     ``python3`` kernel with the display name the project kernel is installed under). Consecutive outputs of one
     stream are joined into one (how a kernel splits stderr into messages depends on timing), as nbval compares them.
     """
+    from cbss_analysis.reports.execute import coalesced_streams
+
     executed.metadata.pop("papermill", None)
     executed.metadata["kernelspec"] = dict(KERNELSPEC)
     source_ids = [cell.get("id") for cell in source.cells]
@@ -63,28 +65,11 @@ def normalise(executed, source) -> None:
         for key in _VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
         if cell.get("outputs"):
-            cell["outputs"] = coalesced_streams(cell["outputs"])
+            cell["outputs"] = coalesced_streams(cell["outputs"])  # as every report run (reports.execute)
         if len(executed.cells) == len(source.cells) and source_ids[index]:
             cell["id"] = source_ids[index]
         elif "id" in cell:
             cell["id"] = f"cell-{index}"
-
-
-def coalesced_streams(outputs: list) -> list:
-    """``outputs`` with each run of consecutive ``stream`` outputs of the same name joined into one."""
-    joined: list = []
-    for output in outputs:
-        previous = joined[-1] if joined else None
-        if (output.get("output_type") == "stream" and previous is not None
-                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
-            previous["text"] = _text(previous["text"]) + _text(output["text"])
-        else:
-            joined.append(output)
-    return joined
-
-
-def _text(text: str | list[str]) -> str:
-    return text if isinstance(text, str) else "".join(text)
 
 
 def refresh(path: Path) -> None:

@@ -54,7 +54,7 @@ def test_notebooks_are_the_committed_ones_or_those_named(capsys: pytest.CaptureF
 def test_consecutive_stream_outputs_are_joined_whatever_the_timing() -> None:
     from nbformat.v4 import new_output
 
-    from cbss_analysis.reports.refresh import coalesced_streams
+    from cbss_analysis.reports.execute import coalesced_streams
 
     split = [new_output("stream", name="stderr", text="a\n"), new_output("stream", name="stderr", text=["b\n"]),
              new_output("stream", name="stdout", text="c\n"), new_output("stream", name="stderr", text="d\n")]
