@@ -15,6 +15,7 @@ def test_numbers_read_as_numbers():
         "1,151,342", "1,151,000", "260,327.5", "0.281", "–", "–", "–", "yes"]
     assert format_value(28.15, "percent") == "28.1%" and format_value(3.14, "pp", signed=True) == "+3.1 pp"
     assert format_value(2014.0, "year") == "2014" and format_interval(12, 16.61, "percent") == "12.0–16.6%"
+    assert format_interval(-2.54, -0.31, "pp") == "-2.5 to -0.3 pp", "no dash between two minus signs"
 
 
 def test_a_table_reads_like_a_table_not_like_code():

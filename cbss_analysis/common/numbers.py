@@ -140,11 +140,17 @@ def format_value(value: Any, unit: str | None = None, digits: int | None = None,
 
 
 def format_interval(low: Any, high: Any, unit: str | None = None, digits: int | None = None) -> str:
-    """``12.0–16.6%`` (the unit once, after the upper bound); ``–`` when a bound is missing."""
+    """``12.0–16.6%`` (the unit once, after the upper bound), ``-2.5 to -0.3 pp`` when a bound is negative (a dash
+    between two minus signs misreads); ``–`` when a bound is missing.
+
+    >>> format_interval(12.0, 16.6, "percent"), format_interval(-2.5, -0.3, "pp")
+    ('12.0–16.6%', '-2.5 to -0.3 pp')
+    """
     if is_missing(low) or is_missing(high):
         return DASH
     chosen = _DIGITS.get(unit or "") if digits is None else digits
-    text = f"{format_number(low, chosen)}{DASH}{format_number(high, chosen)}"
+    between = " to " if float(low) < 0 or float(high) < 0 else DASH
+    text = f"{format_number(low, chosen)}{between}{format_number(high, chosen)}"
     if unit == "percent":
         return f"{text}%"
     if unit == "pp":

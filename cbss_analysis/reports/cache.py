@@ -53,9 +53,13 @@ def environment() -> dict[str, Any]:
 
 
 def library_files() -> list[Path]:
-    """The library source and the package data the notebooks read, in a fixed order."""
+    """The library source and the package data the notebooks read, in a fixed order.
+
+    The package data are the strategy, the published figures, the shipped codebooks and the embedded surveys (a
+    notebook may read the embedded earlier cycles, or another cycle's codebook, without naming them).
+    """
     files = sorted(p for p in paths.PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts)
-    for folder in (paths.strategy_dir(), paths.published_dir()):
+    for folder in (paths.strategy_dir(), paths.published_dir(), paths.codebook_dir(), paths.survey_dir()):
         if folder.is_dir():
             files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
     return files
@@ -178,10 +182,25 @@ def codebook_info(run: RunSpec) -> CodebookInfo:
     return CodebookInfo(reference, files, codebook.title, codebook.synthetic)
 
 
+def extra_data_files(run: RunSpec) -> list[Path]:
+    """Further survey files a run names in a list parameter ending in ``_paths`` (``trend_paths``), relative to the
+    notebook's folder."""
+    files = []
+    for name, value in run.parameters.items():
+        if name.endswith("_paths") and isinstance(value, (list, tuple)):
+            for item in value:
+                path = (run.path.parent / str(item)).resolve()
+                if not path.is_file():
+                    raise ReportError(f"run {run.id}: {name} file {Path(str(item)).name} not found")
+                files.append(path)
+    return files
+
+
 def run_inputs(run: RunSpec, inputs: Inputs) -> list[dict[str, Any]]:
-    """The input files of a run with their sha256: the data file, then the codebook files."""
-    data = data_file(run)
-    rows = [{"role": "data", "path": str(data), "sha256": inputs.file(data), "bytes": data.stat().st_size}]
+    """The input files of a run with their sha256: the data file (and those of ``*_paths`` parameters), then the
+    codebook files."""
+    rows = [{"role": "data", "path": str(data), "sha256": inputs.file(data), "bytes": data.stat().st_size}
+            for data in (data_file(run), *extra_data_files(run))]
     for path in inputs.codebook(run).files:
         rows.append({"role": "codebook", "path": str(path), "sha256": inputs.file(path), "bytes": path.stat().st_size})
     return rows

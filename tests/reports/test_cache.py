@@ -41,3 +41,29 @@ def test_run_key_tracks_parameters_data_code_and_library(plan_dir: Path, monkeyp
     assert fourth != third
     monkeypatch.setattr(report_cache, "library_hash", lambda: "another library")
     assert key() != fourth
+
+
+def test_files_named_by_a_paths_parameter_are_inputs_of_the_run(plan_dir: Path) -> None:
+    from dataclasses import replace
+
+    from cbss_analysis.errors import ReportError
+
+    run = load_plan(plan_dir / "plan.yaml").runs[0]
+    (plan_dir / "earlier.csv").write_text("state,label,value\nDK,x,1\n", encoding="utf-8")
+    spec = replace(run, parameters={**run.parameters, "trend_paths": ["earlier.csv"]})
+    rows = report_cache.run_inputs(spec, report_cache.Inputs())
+    assert [Path(r["path"]).name for r in rows if r["role"] == "data"][-1] == "earlier.csv"
+    before = report_cache.run_key(spec, report_cache.Inputs(), False)
+    (plan_dir / "earlier.csv").write_text("state,label,value\nDK,x,2\n", encoding="utf-8")
+    assert report_cache.run_key(spec, report_cache.Inputs(), False) != before, "a changed trend file makes the run stale"
+    missing = replace(run, parameters={**run.parameters, "trend_paths": ["gone.sav"]})
+    with pytest.raises(ReportError, match="trend_paths file gone.sav not found"):
+        report_cache.run_inputs(missing, report_cache.Inputs())
+
+
+def test_the_shipped_codebooks_and_embedded_surveys_are_part_of_the_library() -> None:
+    from cbss_analysis import paths
+
+    files = set(report_cache.library_files())
+    assert paths.codebook_dir() / "hbsc2002_oa.yaml" in files
+    assert any(p.parent == paths.survey_dir() and p.name.startswith("cbss_synthetic_hbsc2002") for p in files)
