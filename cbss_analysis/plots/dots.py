@@ -34,6 +34,9 @@ class DrawnDots:
 
     handles: list[Line2D] = field(default_factory=list)
     any_hidden: bool = False
+    any_suppressed: bool = False
+    any_missing: bool = False
+    """Rows drawn hollow: suppressed (fewer than ``min_n``) or, not suppressed, without an estimate."""
     visible: dict[str | None, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -75,6 +78,8 @@ def draw_dots(ax: Axes, rows: pd.DataFrame, key: str, position: Mapping[str, flo
         for row in group[~shown.loc[group.index]].itertuples():
             mark_missing(ax, position[getattr(row, key)] + offset, bool(row.suppressed), row.n, min_n, marker, colour)
             drawn.any_hidden = True
+            drawn.any_suppressed |= bool(row.suppressed)
+            drawn.any_missing |= not bool(row.suppressed)
         if name is not None:
             drawn.handles.append(Line2D([], [], marker=marker, color=colour, linestyle="none", label=plain(name)))
         drawn.visible[name] = visible
@@ -91,10 +96,18 @@ def mark_missing(ax: Axes, y: float, suppressed: bool, n: object, min_n: int, ma
     ax.text(0.03, y, label, transform=transform, va="center", fontsize=7, color=GREY, style="italic")
 
 
-def hidden_handle(min_n: int) -> Line2D:
-    """The legend entry of the hollow markers."""
-    return Line2D([], [], marker="o", color=GREY, markerfacecolor="none", linestyle="none",
-                  label=f"suppressed (n < {min_n})")
+def _hollow_words(drawn: DrawnDots, min_n: int) -> str:
+    suppressed = f"suppressed, fewer than {min_n} respondents"
+    if drawn.any_suppressed and drawn.any_missing:
+        return f"{suppressed}, or no estimate"
+    return suppressed if drawn.any_suppressed else "no estimate"
+
+
+def hidden_handle(drawn: DrawnDots, min_n: int) -> Line2D:
+    """The legend entry of the hollow markers, in the words of what they stand for."""
+    label = (f"suppressed (n < {min_n})" + (" or no estimate" if drawn.any_missing else "")
+             if drawn.any_suppressed else "no estimate")
+    return Line2D([], [], marker="o", color=GREY, markerfacecolor="none", linestyle="none", label=label)
 
 
 def percent_axis(ax: Axes, rows: pd.DataFrame, scale: float) -> None:
@@ -106,7 +119,7 @@ def percent_axis(ax: Axes, rows: pd.DataFrame, scale: float) -> None:
     ax.set_xlim(0, min(100.0, max(top * 1.08, 1.0)))
 
 
-def dots_notes(ci_percent: str, any_hidden: bool, min_n: int, extra: str = "") -> str:
-    """The caption words for dots, whiskers, ``extra`` marks and the hollow markers, as :func:`draw_dots` draws them."""
-    hidden = f"; hollow markers: suppressed, fewer than {min_n} respondents" if any_hidden else ""
+def dots_notes(ci_percent: str, drawn: DrawnDots, min_n: int, extra: str = "") -> str:
+    """The caption words for dots, whiskers, ``extra`` marks and the hollow markers, as :func:`draw_dots` drew them."""
+    hidden = f"; hollow markers: {_hollow_words(drawn, min_n)}" if drawn.any_hidden else ""
     return f"Dots: design-based estimates; whiskers: {ci_percent} confidence intervals{extra}{hidden}."

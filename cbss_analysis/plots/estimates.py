@@ -94,7 +94,7 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
         label = f"Reference: {_fmt(reference * scale, scale)}"
         handles.append(Line2D([], [], color="black", linestyle=":", label=label))
     if drawn.any_hidden:
-        handles.append(dots.hidden_handle(min_n))
+        handles.append(dots.hidden_handle(drawn, min_n))
 
     _state_axis(ax, order)
     ax.xaxis.grid(True)
@@ -105,7 +105,7 @@ def estimates_by_state(table: pd.DataFrame, variable: str | None = None, split: 
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     split_note = f", by {split}" if split else ""
-    notes = dots.dots_notes(selection.ci_percent(table), drawn.any_hidden, min_n,
+    notes = dots.dots_notes(selection.ci_percent(table), drawn, min_n,
                             "; dashed lines: unweighted mean of the states shown" if reference == "regional" else "")
     caption = caption_text(source or table.attrs.get("source"), is_synthetic(table, synthetic), notes)
     return finish(figure, title or f"{what} by state{split_note}", caption)

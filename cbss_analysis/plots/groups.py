@@ -63,7 +63,7 @@ def estimates_by_group(table: pd.DataFrame, by: str | None = None, variable: str
     drawn = dots.draw_dots(ax, rows, "cbss_row", position, split, names, scale, min_n)
     handles = drawn.handles
     if drawn.any_hidden:
-        handles.append(dots.hidden_handle(min_n))
+        handles.append(dots.hidden_handle(drawn, min_n))
     ax.set_yticks(range(len(order)), labels=[plain(label) for label in order])
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_ylabel(plain(ylabel if ylabel is not None else (by or ""), AXIS_LABEL_CHARS))
@@ -75,7 +75,7 @@ def estimates_by_group(table: pd.DataFrame, by: str | None = None, variable: str
     ax.set_xlabel(plain(xlabel or selection.value_label(table, what, scale), AXIS_LABEL_CHARS))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    notes = dots.dots_notes(selection.ci_percent(table), drawn.any_hidden, min_n)
+    notes = dots.dots_notes(selection.ci_percent(table), drawn, min_n)
     caption = caption_text(source or table.attrs.get("source"), is_synthetic(table, synthetic), notes)
     breakdown = " and ".join(c for c in (by, split) if c)
     return finish(figure, title or (f"{what} by {breakdown}" if breakdown else what), caption)

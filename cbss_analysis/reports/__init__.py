@@ -32,7 +32,7 @@ from cbss_analysis.common.checks import small_cells_notice
 from cbss_analysis.common.files import sha256_of, sha256_text
 from cbss_analysis.errors import ReportError
 from cbss_analysis.reports import titles
-from cbss_analysis.reports.cache import KERNEL_NAME, Inputs, canonical_json, run_inputs, run_key
+from cbss_analysis.reports.cache import KERNEL_NAME, Inputs, canonical_json, data_folders, run_inputs, run_key
 from cbss_analysis.reports.files import claim_output_folder, recover, run_dir, sweep_kernel_folders
 from cbss_analysis.reports.index import write_index
 from cbss_analysis.reports.manifest import FAILED_MANIFEST, FAILED_NOTEBOOK, MANIFEST, read_json
@@ -123,9 +123,7 @@ def _locked(out: Path) -> Iterator[None]:
 
 def _manifest_base(run: RunSpec, plan: Plan, inputs: Inputs, key: str) -> dict[str, Any]:
     codebook = inputs.codebook(run)
-    hidden = [run.path.parent]
-    if isinstance(run.parameters.get("data_path"), str):
-        hidden.append((run.path.parent / run.parameters["data_path"]).resolve().parent)
+    hidden = [run.path.parent, *data_folders(run)]
     files = [{"name": display_path(item["path"]), **{k: v for k, v in item.items() if k != "path"}}
              for item in run_inputs(run, inputs)]
     return {

@@ -182,6 +182,15 @@ def codebook_info(run: RunSpec) -> CodebookInfo:
     return CodebookInfo(reference, files, codebook.title, codebook.synthetic)
 
 
+def data_folders(run: RunSpec) -> list[Path]:
+    """The folders of every survey file a run's parameters name (``data_path``, ``*_paths`` lists), from the
+    parameters alone (a file need not exist): folders whose absolute path no output may show."""
+    names = [run.parameters.get("data_path")]
+    names += [item for name, value in run.parameters.items() if name.endswith("_paths") and isinstance(value, (list, tuple))
+              for item in value]
+    return [(run.path.parent / str(name)).resolve().parent for name in names if isinstance(name, str) and name]
+
+
 def extra_data_files(run: RunSpec) -> list[Path]:
     """Further survey files a run names in a list parameter ending in ``_paths`` (``trend_paths``), relative to the
     notebook's folder."""

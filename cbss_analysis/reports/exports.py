@@ -16,8 +16,10 @@ Only what the notebook published is written: no respondent row, no suppressed va
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -107,9 +109,26 @@ def workbook_bytes(tables: Sequence[Mapping[str, Any]], title: str, synthetic: b
         for row in rows:
             sheet.append([None if v is None else v for v in row])
         sheet.freeze_panes = "A2"
+    book.properties.created = book.properties.modified = _FIXED_TIME
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return _without_zip_times(buffer.getvalue())
+
+
+_FIXED_TIME = dt.datetime(2000, 1, 1)
+"""The workbook's created/modified time: fixed, so that a run's workbook has the same bytes wherever it is rendered."""
+
+
+def _without_zip_times(data: bytes) -> bytes:
+    """The zip archive ``data`` with every entry dated 1980-01-01 (openpyxl stamps the current time)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
 
 
 def export_files(tables: Sequence[Mapping[str, Any]], stem: str, title: str, synthetic: bool) -> dict[str, bytes]:

@@ -21,6 +21,7 @@ from typing import Any
 import nbformat
 
 from cbss_analysis.records import read_record_details, read_tables
+from cbss_analysis.reports.cache import data_folders
 from cbss_analysis.reports.changes import run_changes
 from cbss_analysis.reports.exports import export_files, workbook_bytes
 from cbss_analysis.reports.findings import key_findings, lead_finding, suppression_share
@@ -29,12 +30,8 @@ from cbss_analysis.reports.redact import scrub_notebook
 
 
 def hidden_folders(task: Any) -> list[Path]:
-    """Folders whose absolute path a run's files must not show: the plan's, the output's, the data file's."""
-    folders = [task.spec.path.parent, task.out]
-    data = task.spec.parameters.get("data_path")
-    if isinstance(data, str) and data:
-        folders.append((task.spec.path.parent / data).resolve().parent)
-    return folders
+    """Folders whose absolute path a run's files must not show: the plan's, the output's, the data files'."""
+    return [task.spec.path.parent, task.out, *data_folders(task.spec)]
 
 
 def prepare_outputs(with_code: bool) -> None:

@@ -103,7 +103,7 @@ def keep_failure(task: RunTask, notebook: str | None, manifest: dict[str, Any]) 
     """
     try:
         _write_failure(task, notebook, manifest)
-    except OSError:
+    except Exception:  # a full disk, or a failure notebook nothing can scrub: the run is reported failed anyway
         return False
     return True
 
@@ -131,7 +131,7 @@ def _scrubbed(task: RunTask, notebook: str) -> str:
 
     try:
         nb = nbformat.reads(notebook, as_version=4)
-    except Exception:  # not a notebook we can read: keep nothing of it rather than a path
+        scrub_notebook(nb, hidden_folders(task))
+        return nbformat.writes(nb)
+    except Exception:  # a notebook we cannot read or scrub: keep nothing of it rather than a path
         return nbformat.writes(nbformat.v4.new_notebook())
-    scrub_notebook(nb, hidden_folders(task))
-    return nbformat.writes(nb)

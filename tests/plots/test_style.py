@@ -46,3 +46,17 @@ def test_figures_display_in_jupyter_without_pyplot():
     png, metadata = figure._repr_png_()
     assert png.startswith(b"\x89PNG") and (png, metadata) == figure._repr_png_()
     assert metadata["alt"].startswith(figure.get_suptitle()), "the alt text is the title and the caption"
+
+
+def test_hollow_markers_are_named_for_what_they_stand_for() -> None:
+    import pandas as pd
+
+    from cbss_analysis import plots
+
+    table = pd.DataFrame({"variable": ["x", "x"], "state": ["DK", "FI"], "estimate": [0.2, float("nan")],
+                          "se": [0.01, float("nan")], "ci_low": [0.18, float("nan")], "ci_high": [0.22, float("nan")],
+                          "n": pd.array([100, 40], dtype="Int64"), "suppressed": [False, False]})
+    table.attrs.update(kind="proportion", level=0.95, min_n=30)
+    figure = plots.estimates_by_state(table)
+    caption = " ".join(" ".join(t.get_text().split()) for t in figure.texts if t.get_gid() == "caption")
+    assert "hollow markers: no estimate" in caption and "suppressed" not in caption.split("hollow markers:")[1]

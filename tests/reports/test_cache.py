@@ -67,3 +67,14 @@ def test_the_shipped_codebooks_and_embedded_surveys_are_part_of_the_library() ->
     files = set(report_cache.library_files())
     assert paths.codebook_dir() / "hbsc2002_oa.yaml" in files
     assert any(p.parent == paths.survey_dir() and p.name.startswith("cbss_synthetic_hbsc2002") for p in files)
+
+
+def test_every_named_data_folder_is_hidden(plan_dir: Path) -> None:
+    from dataclasses import replace
+
+    run = load_plan(plan_dir / "plan.yaml").runs[0]
+    spec = replace(run, parameters={**run.parameters, "data_path": "/srv/secure/a.sav",
+                                    "trend_paths": ["/mnt/hbsc/2006.sav", "../other/2010.sav"]})
+    folders = report_cache.data_folders(spec)
+    assert Path("/srv/secure") in folders and Path("/mnt/hbsc") in folders
+    assert (plan_dir.parent / "other").resolve() in folders

@@ -38,3 +38,13 @@ def test_workbook_has_an_about_sheet_and_a_sheet_per_table():
     sheet = list(book["risk"].iter_rows(values_only=True))
     assert sheet[0][-2:] == ("synthetic", "source") and sheet[2][4] is None, "the suppressed estimate is empty"
     assert export_files([], "x", "x", False) == {}
+
+
+def test_a_workbook_has_the_same_bytes_whenever_it_is_made(monkeypatch):
+    import time
+
+    first = export_files([TABLE], "04_online_risk-default", "Online risk", True)
+    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)
+    monkeypatch.setattr(time, "localtime", lambda *_: time.struct_time((2033, 5, 18, 3, 33, 20, 2, 138, 0)))
+    again = export_files([TABLE], "04_online_risk-default", "Online risk", True)
+    assert first == again, "the same run renders the same workbook locally and on a Dask worker"
